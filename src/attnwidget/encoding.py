@@ -1,0 +1,61 @@
+"""Numpy arrays to binary buffers for the browser, and attention to 8 bits per value.
+
+An array crosses the wire as ``{"dtype": "uint8", "shape": [...], "buffer": memoryview}``;
+ipywidgets sends every memoryview in a message as a binary frame, and
+``js/data/decode.ts`` turns it back into a typed array without copying.
+
+Attention is quantised per row: each row of each head is scaled so that its
+largest weight maps to 255. A value ``v`` in a row whose maximum is ``m`` is sent
+as ``round(255 * v / m)`` and read back as ``q * m / 255``, so the error is at most
+``m / 510``: at most 0.002 for any weight, and much less in the diffuse rows of
+long inputs, where a global 8-bit scale would flatten everything to zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+QUANT_LEVELS = 255
+BROWSER_DTYPES = ("uint8", "uint16", "int32", "float32", "float64")
+
+
+def encode_array(array: np.ndarray) -> dict:
+    """A C-contiguous array as a ``{dtype, shape, buffer}`` dict, without copying if it already is."""
+    array = np.ascontiguousarray(array)
+    if array.dtype.name not in BROWSER_DTYPES:
+        raise ValueError(f"cannot send dtype {array.dtype.name} to the browser; use one of {BROWSER_DTYPES}")
+    if array.dtype.byteorder == ">":
+        array = array.astype(array.dtype.newbyteorder("<"))
+    return {"dtype": array.dtype.name, "shape": list(array.shape), "buffer": memoryview(array).cast("B")}
+
+
+def decode_array(encoded: dict) -> np.ndarray:
+    """The inverse of :func:`encode_array` (for tests and tools reading saved state)."""
+    return np.frombuffer(encoded["buffer"], dtype=encoded["dtype"]).reshape(encoded["shape"])
+
+
+def row_scales(attention: np.ndarray) -> np.ndarray:
+    """The largest weight of every row: shape ``attention.shape[:-1]``, float32."""
+    if attention.shape[-1] == 0:
+        return np.zeros(attention.shape[:-1], dtype=np.float32)
+    return attention.max(axis=-1).astype(np.float32, copy=False)
+
+
+def quantize_rows(values: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """Values (..., cols) with their row maxima (...,) -> uint8 codes, 255 at each row's maximum."""
+    safe = np.where(scales > 0, scales, 1.0).astype(np.float32)
+    factor = (QUANT_LEVELS / safe)[..., None]
+    scaled = np.multiply(values, factor, dtype=np.float32)
+    scaled += 0.5  # round half up on non-negative values, then truncate in the cast
+    np.clip(scaled, 0, QUANT_LEVELS, out=scaled)
+    return scaled.astype(np.uint8)
+
+
+def dequantize_rows(codes: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """What the browser reads back from :func:`quantize_rows`."""
+    return codes.astype(np.float32) * (scales / QUANT_LEVELS)[..., None]
+
+
+def max_quantization_error(scales: np.ndarray) -> np.ndarray:
+    """The bound on ``|value - dequantized|`` for each row."""
+    return scales / (2 * QUANT_LEVELS)

@@ -1,0 +1,55 @@
+"""Turning raw tokenizer strings into labels a person can read.
+
+Byte-level BPE (GPT-2, RoBERTa) writes a leading space as ``Ġ`` and other bytes
+as stand-in characters; SentencePiece (T5, Llama, ALBERT) writes it as ``▁``.
+Labels keep the word-start space as a real space (the page shows it with a
+subtle mark) and make newlines and tabs visible. WordPiece's ``##`` stays: it is
+how BERT users recognise a word piece.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+_SENTENCEPIECE_SPACE = "\u2581"  # ▁
+_VISIBLE_WHITESPACE = str.maketrans({"\n": "↵", "\t": "⇥", "\r": "↵"})
+
+# Tokens that look like markers rather than text, for user tensors that come
+# without a tokenizer: [CLS], [SEP], <s>, </s>, <pad>, <|endoftext|>, ...
+_SPECIAL_PATTERN = re.compile(r"^(\[[A-Z_]{2,10}\]|<\|?[/a-z_]{1,24}\|?>)$", re.IGNORECASE)
+
+
+@cache
+def _byte_decoder() -> dict[str, int]:
+    """The inverse of GPT-2's bytes_to_unicode table."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    codes = printable[:]
+    shift = 0
+    for byte in range(256):
+        if byte not in printable:
+            printable.append(byte)
+            codes.append(256 + shift)
+            shift += 1
+    return {chr(code): byte for byte, code in zip(printable, codes)}
+
+
+def display_token(token: str) -> str:
+    """A readable label for one raw token."""
+    text = token.replace(_SENTENCEPIECE_SPACE, " ")
+    decoder = _byte_decoder()
+    if text and all(char in decoder for char in text):
+        try:
+            text = bytes(decoder[char] for char in text).decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # a byte sequence split across tokens, or not byte-level at all
+    return text.translate(_VISIBLE_WHITESPACE)
+
+
+def display_tokens(tokens: list[str]) -> list[str]:
+    return [display_token(token) for token in tokens]
+
+
+def looks_special(token: str) -> bool:
+    """Guess whether a token is a marker like [CLS] or </s>, for tokens with no tokenizer."""
+    return bool(_SPECIAL_PATTERN.match(token.strip()))

@@ -1,0 +1,276 @@
+"""AttentionWidget: syncs an extraction and the view state with the page.
+
+All computing lives in ``extraction`` and ``encoding``; this class only decides
+what to send when, and turns page requests into calls.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets as t
+
+from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
+from .models import ModelSpec, load_model
+from .payload import EAGER_BYTES, EncodedExtraction
+from .result import Extraction
+
+_STATIC = Path(__file__).parent / "static"
+
+DIRECTIONS = ("attends_to", "attended_by")
+PAIR_FILTERS = ("all", "aa", "ab", "ba", "bb")
+
+
+class AttentionWidget(anywidget.AnyWidget):
+    """A live, linked view of a Transformer's attention for one input.
+
+    >>> w = AttentionWidget("He went to the bank to deposit money.", model="offline")
+    >>> w.attention.shape   # (layers, heads, tokens, tokens), float32
+    >>> w.layer = 3         # the page follows; clicks in the page update w.layer
+    """
+
+    _esm = _STATIC / "widget.js"
+    _css = _STATIC / "widget.css"
+
+    # The input. Setting `sentence` (or `sentence_b`) from Python re-runs the model.
+    sentence = t.Unicode("").tag(sync=True)
+    sentence_b = t.Unicode("").tag(sync=True)
+    model = t.Unicode("").tag(sync=True)  # the model's name as the user gave it
+    models = t.List(t.Unicode()).tag(sync=True)  # choices for the page's model selector
+    has_model = t.Bool(True).tag(sync=True)  # False for user tensors: no sentence box
+
+    # View state, shared by every panel and by Python.
+    stack = t.Unicode("self").tag(sync=True)  # which attention: self, encoder, decoder, cross
+    layer = t.Int(0).tag(sync=True)
+    heads = t.List(t.Int()).tag(sync=True)
+    focus = t.Int(None, allow_none=True).tag(sync=True)  # token index, or None
+    direction = t.Enum(DIRECTIONS, default_value="attends_to").tag(sync=True)
+    pair_filter = t.Enum(PAIR_FILTERS, default_value="all").tag(sync=True)
+    hide_special = t.Bool(False).tag(sync=True)
+    threshold = t.Float(0.0, min=0.0, max=1.0).tag(sync=True)
+
+    # Read-outs.
+    tokens = t.List(t.Unicode(), read_only=True)
+    shapes = t.Dict(read_only=True).tag(sync=True)
+    notes = t.List(t.Unicode(), read_only=True).tag(sync=True)
+    error = t.Unicode("").tag(sync=True)
+    busy = t.Bool(False).tag(sync=True)
+
+    _data = t.Dict().tag(sync=True)
+
+    def __init__(
+        self,
+        sentence: str | None = None,
+        model: ModelSpec = "bert-base-uncased",
+        *,
+        sentence_b: str | None = None,
+        models: list[str] | None = None,
+        layer: int = 0,
+        heads: list[int] | None = None,
+        stream: bool = True,
+        max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
+        _extraction: Extraction | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._model_spec: ModelSpec | None = None
+        self._encoded: EncodedExtraction | None = None
+        self._version = 0
+        self._stream = stream
+        self._max_attention_bytes = max_attention_bytes
+        self._applying = False  # set while this class writes traits it also observes
+
+        if _extraction is None:
+            check_sentence(sentence, "sentence")
+            loaded = load_model(model)
+            self._model_spec = loaded
+            _extraction = extract(loaded, sentence, sentence_b=sentence_b, max_attention_bytes=max_attention_bytes)
+            self.models = _model_choices(loaded.name, models)
+        else:
+            self.has_model = False
+        self._apply(_extraction, sentence=sentence or "", sentence_b=sentence_b or "", layer=layer, heads=heads)
+        self.on_msg(self._on_page_message)
+
+    # ---- the arrays, for Python users -------------------------------------------------
+
+    @property
+    def extraction(self) -> Extraction:
+        assert self._encoded is not None
+        return self._encoded.extraction
+
+    @property
+    def attention(self) -> np.ndarray:
+        """The shown stack's attention, float32 (layers, heads, rows, cols), exactly as the model returned it."""
+        return self.extraction.stacks[self.stack].attention
+
+    @property
+    def n_layers(self) -> int:
+        return self.extraction.stacks[self.stack].n_layers
+
+    @property
+    def n_heads(self) -> int:
+        return self.extraction.stacks[self.stack].n_heads
+
+    # ---- validation of the view state -------------------------------------------------
+
+    @t.validate("layer")
+    def _valid_layer(self, proposal: t.Bunch) -> int:
+        layer = proposal["value"]
+        if self._encoded is not None and not 0 <= layer < self.n_layers:
+            raise t.TraitError(f"layer must be between 0 and {self.n_layers - 1}, got {layer}")
+        return layer
+
+    @t.validate("heads")
+    def _valid_heads(self, proposal: t.Bunch) -> list[int]:
+        heads = list(proposal["value"])
+        if self._encoded is not None:
+            wrong = [head for head in heads if not 0 <= head < self.n_heads]
+            if wrong:
+                raise t.TraitError(f"heads must be between 0 and {self.n_heads - 1}, got {wrong}")
+        if len(set(heads)) != len(heads):
+            raise t.TraitError(f"heads must not repeat, got {heads}")
+        return sorted(heads)
+
+    @t.validate("focus")
+    def _valid_focus(self, proposal: t.Bunch) -> int | None:
+        focus = proposal["value"]
+        if focus is not None and self._encoded is not None:
+            size = self._focus_axis_size()
+            if not 0 <= focus < size:
+                raise t.TraitError(f"focus must be None or a token index between 0 and {size - 1}, got {focus}")
+        return focus
+
+    @t.validate("stack")
+    def _valid_stack(self, proposal: t.Bunch) -> str:
+        name = proposal["value"]
+        if self._encoded is not None and name not in self.extraction.stacks:
+            raise t.TraitError(f"stack must be one of {list(self.extraction.stacks)}, got {name!r}")
+        return name
+
+    @t.observe("stack", "direction")
+    def _keep_view_in_range(self, change: t.Bunch) -> None:
+        """A new stack may have fewer layers, heads or tokens: clamp rather than fail."""
+        if self._encoded is None:
+            return
+        with self.hold_sync():
+            self.layer = min(self.layer, self.n_layers - 1)
+            self.heads = [head for head in self.heads if head < self.n_heads] or list(range(self.n_heads))
+            if self.focus is not None and self.focus >= self._focus_axis_size():
+                self.focus = None
+
+    def _focus_axis_size(self) -> int:
+        stack = self.extraction.stacks[self.stack]
+        tokens = stack.row_tokens if self.direction == "attends_to" else stack.col_tokens
+        return len(tokens)
+
+    # ---- re-running -------------------------------------------------------------------
+
+    @t.observe("sentence", "sentence_b")
+    def _rerun_from_python(self, change: t.Bunch) -> None:
+        if self._applying:
+            return
+        sentence_b = self.sentence_b or None
+        try:
+            self._run(self.sentence, sentence_b, self._model_spec)
+        except Exception:
+            self._applying = True
+            try:
+                setattr(self, change["name"], change["old"])
+            finally:
+                self._applying = False
+            raise
+
+    def _run(self, sentence: str, sentence_b: str | None, model: ModelSpec | None) -> None:
+        if model is None:
+            raise ValueError("this widget shows tensors given to it and has no model to re-run")
+        self.busy = True
+        try:
+            loaded = load_model(model)
+            extraction = extract(loaded, sentence, sentence_b=sentence_b, max_attention_bytes=self._max_attention_bytes)
+        finally:
+            self.busy = False
+        self._model_spec = loaded
+        self._apply(extraction, sentence=sentence, sentence_b=sentence_b or "", layer=self.layer, heads=self.heads)
+
+    def _apply(self, extraction: Extraction, *, sentence: str, sentence_b: str, layer: int, heads: list[int] | None) -> None:
+        """Swap in a new extraction and every trait that depends on it, as one sync."""
+        self._version += 1
+        previous = self._encoded
+        self._encoded = EncodedExtraction(extraction, self._version)
+        stack = self.stack if self.stack in extraction.stacks else next(iter(extraction.stacks))
+        main = extraction.stacks[stack]
+        layer = min(max(layer, 0), main.n_layers - 1)
+        if heads is None or (previous is not None and previous.extraction.main.n_heads != main.n_heads):
+            heads = list(range(main.n_heads))
+        heads = [head for head in heads if head < main.n_heads]
+        self._applying = True
+        try:
+            with self.hold_sync():
+                self.stack = stack
+                self.layer = layer
+                self.heads = heads
+                self.focus = None
+                self.sentence = sentence
+                self.sentence_b = sentence_b
+                self.model = extraction.model_name
+                self.set_trait("tokens", list(extraction.main.row_tokens))
+                self.set_trait("shapes", dict(extraction.shapes))
+                self.set_trait("notes", list(extraction.notes))
+                self.error = ""
+                self._data = self._encoded.payload(self._eager_layers(stack, layer))
+        finally:
+            self._applying = False
+
+    def _eager_layers(self, stack: str, layer: int) -> dict[str, list[int]] | None:
+        """None (send everything) when small or not streaming, else just the layer on screen."""
+        assert self._encoded is not None
+        if not self._stream or self._encoded.total_values <= EAGER_BYTES:
+            return None
+        return {stack: [layer]}
+
+    # ---- messages from the page -------------------------------------------------------
+
+    def _on_page_message(self, _widget: Any, content: dict, _buffers: list) -> None:
+        kind = content.get("type")
+        if kind == "layers":
+            self._send_layers(content)
+        elif kind == "run":
+            self._run_from_page(content)
+
+    def _send_layers(self, request: dict) -> None:
+        encoded = self._encoded
+        if encoded is None or request.get("version") != encoded.version:
+            return  # a request for data the page has already replaced
+        stack = encoded.extraction.stacks.get(request.get("stack", ""))
+        if stack is None:
+            return
+        for layer in request.get("layers", []):
+            if isinstance(layer, int) and 0 <= layer < stack.n_layers:
+                self.send(*encoded.layer_message(stack.name, layer))
+
+    def _run_from_page(self, request: dict) -> None:
+        """A sentence or model chosen in the page: failures go to `error`, never raise."""
+        sentence = request.get("sentence", self.sentence)
+        sentence_b = request.get("sentence_b", self.sentence_b) or None
+        model = request.get("model") or self._model_spec
+        try:
+            self._run(sentence, sentence_b, model)
+        except Exception as error:  # noqa: BLE001 - every failure is shown, the last view kept
+            self.error = _describe(error)
+        if isinstance(request.get("model"), str) and request["model"] not in self.models:
+            self.models = [*self.models, request["model"]]
+
+
+def _model_choices(current: str, models: list[str] | None) -> list[str]:
+    choices = list(models or [])
+    if current not in choices:
+        choices.insert(0, current)
+    return choices
+
+
+def _describe(error: Exception) -> str:
+    message = str(error).strip() or type(error).__name__
+    return message if isinstance(error, (ValueError, OSError)) else f"{type(error).__name__}: {message}"
