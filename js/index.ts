@@ -1,0 +1,99 @@
+import type { AnyModel, RenderProps } from "@anywidget/types";
+import { createControls } from "./panels/controls";
+import { createHeadView } from "./panels/headView";
+import { createHeatmap } from "./panels/heatmap";
+import { createModelView } from "./panels/modelView";
+import type { Panel, PanelContext } from "./panels/panel";
+import { createStatus } from "./panels/status";
+import { createTokenFocus } from "./panels/tokenFocus";
+import { readTheme } from "./shared/colors";
+import { el, on } from "./shared/dom";
+import { createStore } from "./state/store";
+import { connect, type Actions } from "./state/sync";
+import { ViewDeriver, type View } from "./state/view";
+import { initialViewState, type ViewState } from "./state/viewState";
+import "./styles.css";
+
+function render({ model, el: host }: RenderProps<Record<string, any>>): () => void {
+  const root = el("div", { className: "attnwidget", attrs: { tabindex: "0", "aria-label": "Attention viewer" } });
+  const store = createStore<ViewState>(initialViewState);
+  const { actions, disconnect } = connect(model as AnyModel<Record<string, any>>, store);
+  let theme = readTheme(root);
+  const context: PanelContext = { actions, theme: () => theme };
+
+  const controls = createControls(context);
+  const status = createStatus();
+  const headView = createHeadView(context);
+  const heatmap = createHeatmap(context);
+  const tokenFocus = createTokenFocus(context);
+  const modelView = createModelView(context);
+  const panels: Panel[] = [controls, status, headView, heatmap, tokenFocus, modelView];
+  root.append(
+    controls.element,
+    status.element,
+    el("div", { className: "aw-panels" }, [headView.element, heatmap.element, tokenFocus.element]),
+    modelView.element,
+  );
+  host.append(root);
+
+  const deriver = new ViewDeriver();
+  const drawAll = (state: Readonly<ViewState>) => {
+    theme = readTheme(root);
+    const view = deriver.derive(state);
+    for (const panel of panels) {
+      try {
+        panel.draw(state, view);
+      } catch (error) {
+        // One panel's failure must not blank the others: they keep drawing.
+        console.error("attnwidget: a panel failed to draw", error);
+      }
+    }
+  };
+  const unsubscribe = store.subscribe(drawAll);
+  drawAll(store.get());
+
+  const cleanups = [
+    unsubscribe,
+    disconnect,
+    on(root, "keydown", (event) => handleKey(event, store.get(), deriver.derive(store.get()), actions)),
+    watchTheme(() => drawAll(store.get())),
+  ];
+  return () => {
+    cleanups.forEach((cleanup) => cleanup());
+    panels.forEach((panel) => panel.destroy());
+    root.remove();
+  };
+}
+
+/** ←/→ move the focus token, ↑/↓ the layer; typing in a box is left alone. */
+function handleKey(event: KeyboardEvent, state: Readonly<ViewState>, view: View, actions: Actions): void {
+  const target = event.target as HTMLElement;
+  if (target.closest("input, select, textarea, button") || !view.stack || !view.current) return;
+  if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+    const layer = state.layer + (event.key === "ArrowDown" ? 1 : -1);
+    if (layer >= 0 && layer < view.stack.nLayers) actions.update({ layer });
+  } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+    const byRow = state.direction === "attends_to";
+    const visible = byRow ? view.current.rows : view.current.cols;
+    if (visible.length === 0) return;
+    const position = state.focus === null ? -1 : byRow ? view.visibleRow(state.focus) : view.visibleCol(state.focus);
+    const step = event.key === "ArrowRight" ? 1 : -1;
+    const next = position < 0 ? (step > 0 ? 0 : visible.length - 1) : Math.min(visible.length - 1, Math.max(0, position + step));
+    actions.update({ focus: visible[next]! });
+  } else if (event.key === "Escape") {
+    actions.update({ focus: null, hover: null });
+  } else {
+    return;
+  }
+  event.preventDefault();
+}
+
+/** Repaint the canvases when JupyterLab or VS Code switches theme. */
+function watchTheme(repaint: () => void): () => void {
+  if (typeof MutationObserver !== "function") return () => {};
+  const observer = new MutationObserver(repaint);
+  observer.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-name", "data-jp-theme-light", "class", "data-vscode-theme-kind"] });
+  return () => observer.disconnect();
+}
+
+export default { render };

@@ -1,0 +1,218 @@
+import { prepareCanvas } from "../shared/canvas";
+import { headColor } from "../shared/colors";
+import { el, on } from "../shared/dom";
+import { tokenLabel } from "../shared/format";
+import type { LayerView, View } from "../state/view";
+import type { Hover, ViewState } from "../state/viewState";
+import type { Panel, PanelContext } from "./panel";
+
+export const ROW_HEIGHT = 20;
+/** Rows beyond the viewport whose lines are still drawn, so attention just off-screen shows. */
+const LINE_OVERSCAN_SCREENS = 1;
+const LABEL_OVERSCAN_ROWS = 10;
+/** Lines are grouped into this many opacity steps, one canvas path each. */
+const OPACITY_STEPS = 16;
+
+export interface Line {
+  head: number;
+  /** Visible row and column positions. */
+  r: number;
+  c: number;
+  weight: number;
+}
+
+/**
+ * The lines the head view draws: every selected head's weights at or above the
+ * threshold, for the rows and columns in the given windows, or only those of the
+ * hovered token. Pure, so the drawing logic is tested without a canvas.
+ */
+export function headViewLines(
+  layer: LayerView,
+  heads: readonly number[],
+  threshold: number,
+  rowWindow: [number, number],
+  colWindow: [number, number],
+  hover: { axis: "row" | "col"; position: number } | null,
+): Line[] {
+  const lines: Line[] = [];
+  if (!layer.ready) return lines;
+  const [r0, r1] = hover?.axis === "row" ? [hover.position, hover.position + 1] : rowWindow;
+  const [c0, c1] = hover?.axis === "col" ? [hover.position, hover.position + 1] : colWindow;
+  const floor = Math.max(threshold, 1e-3); // weights under 0.1% draw nothing visible
+  for (const head of heads) {
+    for (let r = Math.max(0, r0); r < Math.min(r1, layer.rows.length); r++) {
+      for (let c = Math.max(0, c0); c < Math.min(c1, layer.cols.length); c++) {
+        const weight = layer.weight(head, r, c);
+        if (weight >= floor) lines.push({ head, r, c, weight });
+      }
+    }
+  }
+  return lines;
+}
+
+/** BertViz's head view: the tokens twice, a line from each left token to each right token it attends to. */
+export function createHeadView(context: PanelContext): Panel {
+  const canvas = el("canvas", { className: "aw-hv-canvas" });
+  const left = el("div", { className: "aw-hv-tokens aw-hv-left" });
+  const right = el("div", { className: "aw-hv-tokens aw-hv-right" });
+  const middle = el("div", { className: "aw-hv-middle" }, [canvas]);
+  const body = el("div", { className: "aw-hv-body" }, [left, middle, right]);
+  const scroller = el("div", { className: "aw-hv-scroll" }, [body]);
+  const caption = el("div", { className: "aw-panel-caption" });
+  const element = el("section", { className: "aw-panel aw-head-view", testid: "head-view" }, [
+    el("h3", { className: "aw-panel-title", text: "Head view" }),
+    caption,
+    scroller,
+  ]);
+
+  let last: { state: Readonly<ViewState>; view: View } | null = null;
+  let frame = 0;
+  const redraw = () => {
+    frame = 0;
+    if (last) paint(last.state, last.view);
+  };
+  const scheduleRedraw = () => {
+    if (!frame) frame = requestAnimationFrame(redraw);
+  };
+
+  const hoverFrom = (event: Event): Hover | null => {
+    const target = (event.target as HTMLElement).closest<HTMLElement>("[data-testid=token]");
+    if (!target) return null;
+    return { axis: target.dataset.axis === "col" ? "col" : "row", index: Number(target.dataset.index) };
+  };
+  const cleanups = [
+    on(scroller, "scroll", scheduleRedraw, { passive: true }),
+    on(body, "mouseover", (event) => {
+      const hover = hoverFrom(event);
+      const current = last?.state.hover;
+      if (hover && (hover.axis !== current?.axis || hover.index !== current.index)) context.actions.update({ hover });
+    }),
+    on(body, "mouseleave", () => context.actions.update({ hover: null })),
+    on(body, "click", (event) => {
+      const hover = hoverFrom(event);
+      if (!hover) return;
+      context.actions.update({ focus: hover.index, direction: hover.axis === "row" ? "attends_to" : "attended_by" });
+    }),
+  ];
+  const resizeObserver = typeof ResizeObserver === "function" ? new ResizeObserver(scheduleRedraw) : null;
+  resizeObserver?.observe(scroller);
+
+  function paint(state: Readonly<ViewState>, view: View): void {
+    const layer = view.current;
+    if (!layer || !view.stack) {
+      caption.textContent = "No attention to show.";
+      left.replaceChildren();
+      right.replaceChildren();
+      return;
+    }
+    const stack = view.stack;
+    const count = Math.max(layer.rows.length, layer.cols.length);
+    body.style.height = `${count * ROW_HEIGHT}px`;
+    const viewportHeight = scroller.clientHeight || Math.min(count * ROW_HEIGHT, 480);
+    const firstRow = Math.floor(scroller.scrollTop / ROW_HEIGHT);
+    const visibleRows = Math.ceil(viewportHeight / ROW_HEIGHT) + 1;
+
+    const labelWindow: [number, number] = [firstRow - LABEL_OVERSCAN_ROWS, firstRow + visibleRows + LABEL_OVERSCAN_ROWS];
+    const focusAxis = state.direction === "attends_to" ? "row" : "col";
+    const marked = (axis: "row" | "col", index: number) =>
+      state.hover?.axis === axis && state.hover.index === index ? "is-hover" : state.focus === index && focusAxis === axis ? "is-focus" : "";
+    renderLabels(left, layer.rows, stack.rows, stack.rowSpecial, "row", labelWindow, marked);
+    renderLabels(right, layer.cols, stack.cols, stack.colSpecial, "col", labelWindow, marked);
+
+    const heads = state.heads.filter((head) => head < stack.nHeads);
+    caption.textContent = captionText(state, stack.nHeads, heads.length, layer.ready);
+    const width = middle.clientWidth || 120;
+    const ctx = prepareCanvas(canvas, width, viewportHeight);
+    if (!ctx || !layer.ready) return;
+
+    const overscan = visibleRows * LINE_OVERSCAN_SCREENS;
+    const window: [number, number] = [firstRow - overscan, firstRow + visibleRows + overscan];
+    const hover = hoverPosition(state.hover, view);
+    const lines = headViewLines(layer, heads, state.threshold, window, window, hover);
+    drawLines(ctx, lines, width, scroller.scrollTop, stack.nHeads);
+  }
+
+  return {
+    element,
+    draw(state, view) {
+      last = { state, view };
+      paint(state, view);
+    },
+    destroy() {
+      cleanups.forEach((cleanup) => cleanup());
+      resizeObserver?.disconnect();
+      if (frame) cancelAnimationFrame(frame);
+    },
+  };
+}
+
+function hoverPosition(hover: Hover | null, view: View): { axis: "row" | "col"; position: number } | null {
+  if (!hover) return null;
+  const position = hover.axis === "row" ? view.visibleRow(hover.index) : view.visibleCol(hover.index);
+  return position < 0 ? null : { axis: hover.axis, position };
+}
+
+function captionText(state: Readonly<ViewState>, nHeads: number, selected: number, ready: boolean): string {
+  if (!ready) return `Loading layer ${state.layer}…`;
+  if (selected === 0) return "No head selected: pick one in the head chips.";
+  const heads = selected === nHeads ? "all heads" : `${selected} of ${nHeads} heads`;
+  return `Layer ${state.layer}, ${heads}. Hover a token to see only its lines.`;
+}
+
+/**
+ * Keep only the labels in the window in the DOM, so long inputs stay light, and
+ * reuse the ones already there: a hover must not replace the element under the pointer.
+ */
+function renderLabels(
+  column: HTMLElement,
+  indices: Int32Array,
+  labels: readonly string[],
+  special: readonly boolean[],
+  axis: "row" | "col",
+  [from, to]: [number, number],
+  marked: (axis: "row" | "col", index: number) => string,
+): void {
+  const existing = new Map<string, HTMLElement>();
+  for (const child of Array.from(column.children) as HTMLElement[]) existing.set(`${child.dataset.index}@${child.style.top}`, child);
+  const wanted: HTMLElement[] = [];
+  for (let position = Math.max(0, from); position < Math.min(to, indices.length); position++) {
+    const index = indices[position]!;
+    const top = `${position * ROW_HEIGHT}px`;
+    const key = `${index}@${top}`;
+    let label = existing.get(key);
+    const text = labels[index] ?? "";
+    if (!label || label.title !== text) {
+      label = el("span", { testid: "token", text: tokenLabel(text), title: text });
+      label.dataset.axis = axis;
+      label.dataset.index = String(index);
+      label.style.top = top;
+    }
+    const classes = ["aw-token", special[index] ? "is-special" : "", marked(axis, index)].filter(Boolean).join(" ");
+    if (label.className !== classes) label.className = classes;
+    wanted.push(label);
+  }
+  const keep = new Set(wanted);
+  for (const child of Array.from(column.children)) if (!keep.has(child as HTMLElement)) child.remove();
+  for (const label of wanted) if (label.parentElement !== column) column.append(label);
+}
+
+function drawLines(ctx: CanvasRenderingContext2D, lines: Line[], width: number, scrollTop: number, nHeads: number): void {
+  // One path per (head, opacity step): thousands of lines cost a few dozen strokes.
+  const paths = new Map<number, Path2D>();
+  for (const line of lines) {
+    const step = Math.min(OPACITY_STEPS - 1, Math.floor(line.weight * OPACITY_STEPS));
+    const key = line.head * OPACITY_STEPS + step;
+    let path = paths.get(key);
+    if (!path) paths.set(key, (path = new Path2D()));
+    path.moveTo(0, line.r * ROW_HEIGHT + ROW_HEIGHT / 2 - scrollTop);
+    path.lineTo(width, line.c * ROW_HEIGHT + ROW_HEIGHT / 2 - scrollTop);
+  }
+  ctx.lineWidth = 1.5;
+  for (const [key, path] of paths) {
+    const head = Math.floor(key / OPACITY_STEPS);
+    ctx.strokeStyle = headColor(head, nHeads);
+    ctx.globalAlpha = Math.min(1, ((key % OPACITY_STEPS) + 0.5) / OPACITY_STEPS);
+    ctx.stroke(path);
+  }
+  ctx.globalAlpha = 1;
+}

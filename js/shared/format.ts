@@ -1,0 +1,20 @@
+/** How weights and tokens read everywhere in the widget. */
+
+/** A weight as a percentage: 23.1%, 0.42%, <0.01%. */
+export function percent(weight: number): string {
+  if (!Number.isFinite(weight)) return "–";
+  const value = weight * 100;
+  if (value === 0) return "0%";
+  if (value < 0.01) return "<0.01%";
+  return `${value < 1 ? value.toFixed(2) : value.toFixed(1)}%`;
+}
+
+/** A token as a short label; the full text stays available as a tooltip. */
+export function tokenLabel(token: string, maxLength = 24): string {
+  if (token === "") return "∅";
+  return token.length > maxLength ? `${token.slice(0, maxLength - 1)}…` : token;
+}
+
+export function shape(dims: readonly number[]): string {
+  return `(${dims.join(", ")})`;
+}

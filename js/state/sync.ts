@@ -1,0 +1,156 @@
+import type { AnyModel } from "@anywidget/types";
+import { AttentionData } from "../data/attention";
+import { toDataView } from "../data/decode";
+import type { LayerMessage, PageMessage, Payload } from "../data/protocol";
+import type { Store } from "./store";
+import type { ViewState } from "./viewState";
+
+/** The Python traits mirrored in the store, by store key. */
+const TRAITS = {
+  stack: "stack",
+  layer: "layer",
+  heads: "heads",
+  focus: "focus",
+  direction: "direction",
+  pairFilter: "pair_filter",
+  hideSpecial: "hide_special",
+  threshold: "threshold",
+  sentence: "sentence",
+  sentenceB: "sentence_b",
+  model: "model",
+  models: "models",
+  hasModel: "has_model",
+  busy: "busy",
+  error: "error",
+  notes: "notes",
+  shapes: "shapes",
+} as const satisfies Partial<Record<keyof ViewState, string>>;
+
+type SyncedKey = keyof typeof TRAITS;
+export type SyncedPatch = Partial<Pick<ViewState, SyncedKey>>;
+
+/** What panels may do: change the shared state (and Python with it), or ask Python to re-run. */
+export interface Actions {
+  /** Change view state; keys with a Python twin are sent to the kernel. */
+  update(patch: SyncedPatch & Partial<Pick<ViewState, "hover">>): void;
+  run(request: { sentence?: string; sentenceB?: string; model?: string }): void;
+}
+
+// The model's state, read loosely: traits are validated in Python.
+type Model = AnyModel<Record<string, any>>;
+
+/**
+ * Keeps the store and the model in step and fetches layers the page lacks.
+ * Returns the actions panels use and a cleanup function.
+ */
+export function connect(model: Model, store: Store<ViewState>): { actions: Actions; disconnect: () => void } {
+  const cleanups: Array<() => void> = [];
+  const listen = (event: string, callback: (...args: any[]) => void) => {
+    model.on(event, callback);
+    cleanups.push(() => model.off(event, callback));
+  };
+
+  const initial: Partial<ViewState> = {};
+  for (const [key, trait] of Object.entries(TRAITS) as [SyncedKey, string][]) {
+    (initial as Record<string, unknown>)[key] = model.get(trait);
+    listen(`change:${trait}`, () => {
+      const patch: Partial<ViewState> = { [key]: model.get(trait) };
+      // Python answered a run: success swaps `_data`, failure sets `error`; `busy` ends either way.
+      if (key === "busy" && !model.get("busy")) patch.pending = false;
+      if (key === "error" && model.get("error")) patch.pending = false;
+      store.set(patch);
+    });
+  }
+  store.set({ ...initial, ...decodePayload(model.get("_data"), store) });
+  listen("change:_data", () => store.set({ ...decodePayload(model.get("_data"), store), pending: false, hover: null }));
+
+  const fetcher = new LayerFetcher(model, store);
+  listen("msg:custom", (content: LayerMessage, buffers: Array<DataView | ArrayBuffer>) => fetcher.receive(content, buffers));
+  cleanups.push(store.subscribe(() => fetcher.request()));
+  fetcher.request();
+
+  const actions: Actions = {
+    update(patch) {
+      store.set(patch);
+      let synced = false;
+      for (const [key, value] of Object.entries(patch)) {
+        const trait = TRAITS[key as SyncedKey];
+        if (trait === undefined) continue;
+        model.set(trait, value);
+        synced = true;
+      }
+      if (synced) model.save_changes();
+    },
+    run(request) {
+      const message: PageMessage = { type: "run" };
+      if (request.sentence !== undefined) message.sentence = request.sentence;
+      if (request.sentenceB !== undefined) message.sentence_b = request.sentenceB;
+      if (request.model !== undefined) message.model = request.model;
+      store.set({ pending: true });
+      model.send(message);
+    },
+  };
+  return { actions, disconnect: () => cleanups.forEach((cleanup) => cleanup()) };
+}
+
+/** A payload as store fields; a broken one becomes an error and the last good data stays. */
+function decodePayload(payload: Payload | undefined, store: Store<ViewState>): Partial<ViewState> {
+  if (!payload || !payload.stacks) return {};
+  try {
+    return { data: new AttentionData(payload), dataRevision: store.get().dataRevision + 1 };
+  } catch (error) {
+    return { error: `could not read the attention data: ${(error as Error).message}` };
+  }
+}
+
+/**
+ * Asks Python for the layers the page lacks: the one on screen first, then the
+ * rest one at a time in the background, so that the kernel and the page stay
+ * responsive and a layer change later is a cache hit.
+ */
+class LayerFetcher {
+  /** The version whose layer request is unanswered; Python drops requests for replaced data. */
+  private inFlight: number | null = null;
+
+  constructor(
+    private readonly model: Model,
+    private readonly store: Store<ViewState>,
+  ) {}
+
+  request(): void {
+    const { data, stack: stackName, layer } = this.store.get();
+    if (!data || this.inFlight === data.version) return;
+    const stack = data.stack(stackName);
+    const wanted = stack.hasLayer(layer) ? nextMissing(data, stack.name) : { stack: stack.name, layer };
+    if (!wanted) return;
+    this.inFlight = data.version;
+    const message: PageMessage = { type: "layers", version: data.version, stack: wanted.stack, layers: [wanted.layer] };
+    this.model.send(message);
+  }
+
+  receive(content: LayerMessage, buffers: Array<DataView | ArrayBuffer>): void {
+    if (content?.type !== "layer") return;
+    const { data, dataRevision } = this.store.get();
+    this.inFlight = null;
+    if (data && data.version === content.version && buffers[0]) {
+      try {
+        data.stack(content.stack).setLayerFromBuffer(content.layer, content.dtype, content.shape, toDataView(buffers[0]));
+        this.store.set({ dataRevision: dataRevision + 1 });
+      } catch (error) {
+        this.store.set({ error: `could not read layer ${content.layer}: ${(error as Error).message}` });
+        return; // do not loop on a layer that cannot be read
+      }
+    }
+    this.request();
+  }
+}
+
+/** The first missing layer, the shown stack first, then the others. */
+function nextMissing(data: AttentionData, first: string): { stack: string; layer: number } | null {
+  const names = [first, ...[...data.stacks.keys()].filter((name) => name !== first)];
+  for (const name of names) {
+    const missing = data.stack(name).missingLayers();
+    if (missing.length > 0) return { stack: name, layer: missing[0]! };
+  }
+  return null;
+}

@@ -1,0 +1,60 @@
+import type { AttentionData } from "../data/attention";
+
+export type Direction = "attends_to" | "attended_by";
+export type PairFilter = "all" | "aa" | "ab" | "ba" | "bb";
+/** A token under the pointer: a row ("from") or a column ("to") of the stack. */
+export interface Hover {
+  axis: "row" | "col";
+  index: number;
+}
+
+/** Everything every panel draws from. Keys with a Python twin are listed in sync.ts. */
+export interface ViewState {
+  data: AttentionData | null;
+  /** Bumps when a layer arrives, so panels waiting for it repaint. */
+  dataRevision: number;
+  stack: string;
+  layer: number;
+  heads: number[];
+  focus: number | null;
+  direction: Direction;
+  hover: Hover | null;
+  pairFilter: PairFilter;
+  hideSpecial: boolean;
+  threshold: number;
+  sentence: string;
+  sentenceB: string;
+  model: string;
+  models: string[];
+  hasModel: boolean;
+  busy: boolean;
+  /** A run was sent from the page and Python has not answered yet. */
+  pending: boolean;
+  error: string;
+  notes: string[];
+  shapes: Record<string, number[]>;
+}
+
+export const initialViewState: ViewState = {
+  data: null,
+  dataRevision: 0,
+  stack: "self",
+  layer: 0,
+  heads: [],
+  focus: null,
+  direction: "attends_to",
+  hover: null,
+  pairFilter: "all",
+  hideSpecial: false,
+  threshold: 0,
+  sentence: "",
+  sentenceB: "",
+  model: "",
+  models: [],
+  hasModel: true,
+  busy: false,
+  pending: false,
+  error: "",
+  notes: [],
+  shapes: {},
+};
