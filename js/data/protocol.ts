@@ -45,6 +45,6 @@ export interface LayerMessage {
 /** What the page asks of Python. */
 export type PageMessage =
   | { type: "layers"; version: number; stack: string; layers: number[] }
-  | { type: "run"; sentence?: string; sentence_b?: string; model?: string };
+  | { type: "run"; sentence?: string; sentence_b?: string; target?: string; model?: string };
 
 export const QUANT_LEVELS = 255;

@@ -32,8 +32,13 @@ export function createControls(context: PanelContext): Panel {
     testid: "sentence-b-input",
     attrs: { type: "text", placeholder: "Sentence B", "aria-label": "Sentence B", spellcheck: "false" },
   });
+  const targetInput = el("input", {
+    className: "aw-input",
+    testid: "target-input",
+    attrs: { type: "text", placeholder: "Target (decoder text); empty to generate one", "aria-label": "Target", spellcheck: "false" },
+  });
   const modelSelect = el("select", { className: "aw-select", testid: "model-select", attrs: { "aria-label": "Model" } });
-  const inputRow = el("div", { className: "aw-row aw-inputs" }, [sentenceInput, sentenceBInput, modelSelect]);
+  const inputRow = el("div", { className: "aw-row aw-inputs" }, [sentenceInput, sentenceBInput, targetInput, modelSelect]);
 
   const stackSelect = el("select", { className: "aw-select", testid: "stack-select", attrs: { "aria-label": "Attention kind" } });
   const layerSelect = el("select", { className: "aw-select", testid: "layer-select", attrs: { "aria-label": "Layer" } });
@@ -69,12 +74,17 @@ export function createControls(context: PanelContext): Panel {
   const submit = (event: KeyboardEvent) => {
     if (event.key !== "Enter") return;
     event.preventDefault();
-    actions.run({ sentence: sentenceInput.value, ...(sentenceBInput.hidden ? {} : { sentenceB: sentenceBInput.value }) });
+    actions.run({
+      sentence: sentenceInput.value,
+      ...(sentenceBInput.hidden ? {} : { sentenceB: sentenceBInput.value }),
+      ...(targetInput.hidden ? {} : { target: targetInput.value }),
+    });
   };
   let lastHeadClick = { head: -1, time: 0 };
   const cleanups = [
     on(sentenceInput, "keydown", submit),
     on(sentenceBInput, "keydown", submit),
+    on(targetInput, "keydown", submit),
     on(modelSelect, "change", () => actions.run({ model: modelSelect.value, sentence: sentenceInput.value })),
     on(stackSelect, "change", () => actions.update({ stack: stackSelect.value, focus: null })),
     on(layerSelect, "change", () => actions.update({ layer: Number(layerSelect.value) })),
@@ -103,6 +113,8 @@ export function createControls(context: PanelContext): Panel {
       const isPair = stack !== null && stack.rowBStart !== null;
       sentenceBInput.hidden = !(state.hasModel && (isPair || state.sentenceB !== ""));
       syncInput(sentenceBInput, state.sentenceB);
+      targetInput.hidden = !(state.hasModel && state.data?.stacks.has("cross"));
+      syncInput(targetInput, state.target);
       sentenceInput.hidden = !state.hasModel;
       sentenceInput.setAttribute("aria-busy", String(state.pending || state.busy));
       setOptions(modelSelect, state.models.map((model) => ({ value: model, label: model })));

@@ -7,6 +7,10 @@ import type { Hover, ViewState } from "../state/viewState";
 import type { Panel, PanelContext } from "./panel";
 
 export const ROW_HEIGHT = 20;
+/** Token labels are 12 px monospace: about this wide per character, plus padding. */
+const CHAR_WIDTH = 7.3;
+const LABEL_PADDING = 12;
+const MAX_LABEL_WIDTH = 140;
 /** Rows beyond the viewport whose lines are still drawn, so attention just off-screen shows. */
 const LINE_OVERSCAN_SCREENS = 1;
 const LABEL_OVERSCAN_ROWS = 10;
@@ -108,6 +112,7 @@ export function createHeadView(context: PanelContext): Panel {
     const stack = view.stack;
     const count = Math.max(layer.rows.length, layer.cols.length);
     body.style.height = `${count * ROW_HEIGHT}px`;
+    body.style.gridTemplateColumns = `${labelWidth(layer.rows, stack.rows)}px minmax(60px, 1fr) ${labelWidth(layer.cols, stack.cols)}px`;
     const viewportHeight = scroller.clientHeight || Math.min(count * ROW_HEIGHT, 480);
     const firstRow = Math.floor(scroller.scrollTop / ROW_HEIGHT);
     const visibleRows = Math.ceil(viewportHeight / ROW_HEIGHT) + 1;
@@ -144,6 +149,13 @@ export function createHeadView(context: PanelContext): Panel {
       if (frame) cancelAnimationFrame(frame);
     },
   };
+}
+
+/** Wide enough for the longest label shown, so labels are not clipped (long ones end in "…"). */
+function labelWidth(indices: Int32Array, labels: readonly string[]): number {
+  let longest = 1;
+  for (const index of indices) longest = Math.max(longest, tokenLabel(labels[index] ?? "").length);
+  return Math.min(MAX_LABEL_WIDTH, Math.ceil(longest * CHAR_WIDTH + LABEL_PADDING));
 }
 
 function hoverPosition(hover: Hover | null, view: View): { axis: "row" | "col"; position: number } | null {

@@ -17,6 +17,7 @@ const TRAITS = {
   threshold: "threshold",
   sentence: "sentence",
   sentenceB: "sentence_b",
+  target: "target",
   model: "model",
   models: "models",
   hasModel: "has_model",
@@ -29,11 +30,18 @@ const TRAITS = {
 type SyncedKey = keyof typeof TRAITS;
 export type SyncedPatch = Partial<Pick<ViewState, SyncedKey>>;
 
+export interface RunRequest {
+  sentence?: string;
+  sentenceB?: string;
+  target?: string;
+  model?: string;
+}
+
 /** What panels may do: change the shared state (and Python with it), or ask Python to re-run. */
 export interface Actions {
   /** Change view state; keys with a Python twin are sent to the kernel. */
   update(patch: SyncedPatch & Partial<Pick<ViewState, "hover">>): void;
-  run(request: { sentence?: string; sentenceB?: string; model?: string }): void;
+  run(request: RunRequest): void;
 }
 
 // The model's state, read loosely: traits are validated in Python.
@@ -85,6 +93,7 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
       const message: PageMessage = { type: "run" };
       if (request.sentence !== undefined) message.sentence = request.sentence;
       if (request.sentenceB !== undefined) message.sentence_b = request.sentenceB;
+      if (request.target !== undefined) message.target = request.target;
       if (request.model !== undefined) message.model = request.model;
       store.set({ pending: true });
       model.send(message);

@@ -24,6 +24,7 @@ export interface ViewState {
   threshold: number;
   sentence: string;
   sentenceB: string;
+  target: string;
   model: string;
   models: string[];
   hasModel: boolean;
@@ -49,6 +50,7 @@ export const initialViewState: ViewState = {
   threshold: 0,
   sentence: "",
   sentenceB: "",
+  target: "",
   model: "",
   models: [],
   hasModel: true,

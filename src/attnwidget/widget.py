@@ -6,6 +6,7 @@ what to send when, and turns page requests into calls.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,10 @@ class AttentionWidget(anywidget.AnyWidget):
     _esm = _STATIC / "widget.js"
     _css = _STATIC / "widget.css"
 
-    # The input. Setting `sentence` (or `sentence_b`) from Python re-runs the model.
+    # The input. Setting `sentence`, `sentence_b`, `target` or `model` from Python re-runs the model.
     sentence = t.Unicode("").tag(sync=True)
-    sentence_b = t.Unicode("").tag(sync=True)
+    sentence_b = t.Unicode("").tag(sync=True)  # the second sentence of a pair, "" for none
+    target = t.Unicode("").tag(sync=True)  # an encoder-decoder's decoder text, "" to generate one
     model = t.Unicode("").tag(sync=True)  # the model's name as the user gave it
     models = t.List(t.Unicode()).tag(sync=True)  # choices for the page's model selector
     has_model = t.Bool(True).tag(sync=True)  # False for user tensors: no sentence box
@@ -67,6 +69,7 @@ class AttentionWidget(anywidget.AnyWidget):
         model: ModelSpec = "bert-base-uncased",
         *,
         sentence_b: str | None = None,
+        target: str | None = None,
         models: list[str] | None = None,
         layer: int = 0,
         heads: list[int] | None = None,
@@ -87,12 +90,40 @@ class AttentionWidget(anywidget.AnyWidget):
             check_sentence(sentence, "sentence")
             loaded = load_model(model)
             self._model_spec = loaded
-            _extraction = extract(loaded, sentence, sentence_b=sentence_b, max_attention_bytes=max_attention_bytes)
+            _extraction = extract(
+                loaded, sentence, sentence_b=sentence_b, target=target, max_attention_bytes=max_attention_bytes
+            )
             self.models = _model_choices(loaded.name, models)
         else:
             self.has_model = False
-        self._apply(_extraction, sentence=sentence or "", sentence_b=sentence_b or "", layer=layer, heads=heads)
+        inputs = _Inputs(sentence or "", sentence_b or "", target or "")
+        self._apply(_extraction, inputs, layer=layer, heads=heads)
         self.on_msg(self._on_page_message)
+
+    @classmethod
+    def from_attentions(
+        cls,
+        attention: Any,
+        tokens: list[str],
+        *,
+        col_tokens: list[str] | None = None,
+        sentence_b_start: int | None = None,
+        layer: int = 0,
+        heads: list[int] | None = None,
+        **kwargs: Any,
+    ) -> AttentionWidget:
+        """A widget for attention you already have, with no model behind it (no sentence box).
+
+        ``attention`` is what Hugging Face returns (a tuple of ``(1, heads, n, n)``
+        tensors, one per layer) or one ``(layers, heads, n, n)`` numpy or torch array.
+        ``col_tokens`` names the columns when they differ from the rows (cross-attention).
+        """
+        from .tensors import extraction_from_tensors
+
+        extraction = extraction_from_tensors(
+            attention, tokens, col_tokens=col_tokens, sentence_b_start=sentence_b_start
+        )
+        return cls(_extraction=extraction, layer=layer, heads=heads, **kwargs)
 
     # ---- the arrays, for Python users -------------------------------------------------
 
@@ -168,13 +199,13 @@ class AttentionWidget(anywidget.AnyWidget):
 
     # ---- re-running -------------------------------------------------------------------
 
-    @t.observe("sentence", "sentence_b")
+    @t.observe("sentence", "sentence_b", "target", "model")
     def _rerun_from_python(self, change: t.Bunch) -> None:
         if self._applying:
             return
-        sentence_b = self.sentence_b or None
+        model = self.model if change["name"] == "model" else self._model_spec
         try:
-            self._run(self.sentence, sentence_b, self._model_spec)
+            self._run(_Inputs(self.sentence, self.sentence_b, self.target), model)
         except Exception:
             self._applying = True
             try:
@@ -183,19 +214,25 @@ class AttentionWidget(anywidget.AnyWidget):
                 self._applying = False
             raise
 
-    def _run(self, sentence: str, sentence_b: str | None, model: ModelSpec | None) -> None:
-        if model is None:
+    def _run(self, inputs: _Inputs, model: ModelSpec | None) -> None:
+        if model is None or not self.has_model:
             raise ValueError("this widget shows tensors given to it and has no model to re-run")
         self.busy = True
         try:
             loaded = load_model(model)
-            extraction = extract(loaded, sentence, sentence_b=sentence_b, max_attention_bytes=self._max_attention_bytes)
+            extraction = extract(
+                loaded,
+                inputs.sentence,
+                sentence_b=inputs.sentence_b or None,
+                target=inputs.target or None,
+                max_attention_bytes=self._max_attention_bytes,
+            )
         finally:
             self.busy = False
         self._model_spec = loaded
-        self._apply(extraction, sentence=sentence, sentence_b=sentence_b or "", layer=self.layer, heads=self.heads)
+        self._apply(extraction, inputs, layer=self.layer, heads=self.heads)
 
-    def _apply(self, extraction: Extraction, *, sentence: str, sentence_b: str, layer: int, heads: list[int] | None) -> None:
+    def _apply(self, extraction: Extraction, inputs: _Inputs, *, layer: int, heads: list[int] | None) -> None:
         """Swap in a new extraction and every trait that depends on it, as one sync."""
         self._version += 1
         previous = self._encoded
@@ -213,8 +250,9 @@ class AttentionWidget(anywidget.AnyWidget):
                 self.layer = layer
                 self.heads = heads
                 self.focus = None
-                self.sentence = sentence
-                self.sentence_b = sentence_b
+                self.sentence = inputs.sentence
+                self.sentence_b = inputs.sentence_b
+                self.target = inputs.target
                 self.model = extraction.model_name
                 self.set_trait("tokens", list(extraction.main.row_tokens))
                 self.set_trait("shapes", dict(extraction.shapes))
@@ -253,15 +291,25 @@ class AttentionWidget(anywidget.AnyWidget):
 
     def _run_from_page(self, request: dict) -> None:
         """A sentence or model chosen in the page: failures go to `error`, never raise."""
-        sentence = request.get("sentence", self.sentence)
-        sentence_b = request.get("sentence_b", self.sentence_b) or None
+        inputs = _Inputs(
+            sentence=request.get("sentence", self.sentence),
+            sentence_b=request.get("sentence_b", self.sentence_b),
+            target=request.get("target", self.target),
+        )
         model = request.get("model") or self._model_spec
         try:
-            self._run(sentence, sentence_b, model)
+            self._run(inputs, model)
         except Exception as error:  # noqa: BLE001 - every failure is shown, the last view kept
             self.error = _describe(error)
-        if isinstance(request.get("model"), str) and request["model"] not in self.models:
-            self.models = [*self.models, request["model"]]
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The texts one run reads; empty strings mean "none" (no pair, a generated target)."""
+
+    sentence: str
+    sentence_b: str = ""
+    target: str = ""
 
 
 def _model_choices(current: str, models: list[str] | None) -> list[str]:
