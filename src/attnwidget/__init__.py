@@ -1,8 +1,10 @@
 """attnwidget: a live, linked Jupyter widget for looking inside a Transformer's attention."""
 
+from .compat import head_view, model_view
 from .extraction import extract
 from .models import OFFLINE_MODEL, LoadedModel, load_model
 from .result import AttentionStack, Extraction
+from .tensors import extraction_from_tensors
 from .widget import AttentionWidget
 
 __all__ = [
@@ -12,6 +14,9 @@ __all__ = [
     "Extraction",
     "LoadedModel",
     "extract",
+    "extraction_from_tensors",
+    "head_view",
     "load_model",
+    "model_view",
 ]
 __version__ = "0.1.0"

@@ -6,6 +6,7 @@ so every model is loaded with ``attn_implementation="eager"``.
 
 from __future__ import annotations
 
+import inspect
 import os
 import threading
 from dataclasses import dataclass
@@ -41,16 +42,33 @@ class LoadedModel:
     def max_tokens(self) -> int:
         """The longest input the model accepts, in tokens."""
         config = self.model.config
+        positions = getattr(config, "max_position_embeddings", None)
+        if isinstance(positions, int):
+            positions -= _position_offset(self.model)
         limits = [
             value
             for value in (
-                getattr(config, "max_position_embeddings", None),
+                positions,
                 getattr(config, "n_positions", None),
                 getattr(self.tokenizer, "model_max_length", None),
             )
             if isinstance(value, int) and 0 < value < _TOKENIZER_NO_LIMIT
         ]
         return min(limits) if limits else _FALLBACK_MAX_TOKENS
+
+
+def _position_offset(model: Any) -> int:
+    """Rows of the position table that no token can use.
+
+    RoBERTa-style embeddings (RoBERTa, XLM-R, CamemBERT, Longformer, ...) number
+    positions from ``padding_idx + 1``, so roberta-base's 514 rows hold 512 tokens.
+    Their tokenizers do not always say so, and one token too many is an index error.
+    """
+    embeddings = getattr(getattr(model, "base_model", model), "embeddings", None)
+    padding_idx = getattr(embeddings, "padding_idx", None)
+    if hasattr(embeddings, "create_position_ids_from_input_ids") and isinstance(padding_idx, int):
+        return padding_idx + 1
+    return 0
 
 
 _cache: dict[str, LoadedModel] = {}
@@ -106,6 +124,7 @@ def _load(name: str) -> LoadedModel:
     config = AutoConfig.from_pretrained(path)
     # Encoder-decoders get their LM head so that a missing target can be generated.
     auto = AutoModelForSeq2SeqLM if getattr(config, "is_encoder_decoder", False) else AutoModel
+    _check_text_model(name, config, auto)
     try:
         model = auto.from_pretrained(path, attn_implementation="eager")
     except (TypeError, ValueError) as error:
@@ -113,8 +132,45 @@ def _load(name: str) -> LoadedModel:
             raise
         model = auto.from_pretrained(path)  # an architecture with only one implementation
     model.eval()
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError, TypeError) as error:
+        raise OSError(f"could not load a tokenizer for {name!r}: {error}") from error
     return LoadedModel(model=model, tokenizer=tokenizer, name=name)
+
+
+_EXPECTED_MODELS = (
+    "a text Transformer from transformers: an encoder (BERT, RoBERTa, ...), "
+    "a decoder (GPT-2, Llama, ...) or an encoder-decoder (T5, BART, Marian, ...)"
+)
+
+
+def _check_text_model(name: str, config: Any, auto: Any) -> None:
+    """Fail before loading weights when the model is not one we can feed text to."""
+    kind = getattr(config, "model_type", "") or type(config).__name__
+    try:
+        # The auto class's own config -> model class table: private, but it is what
+        # from_pretrained consults, so it says exactly what would be loaded.
+        model_class = auto._model_mapping[type(config)]
+    except KeyError:
+        message = f"{name!r} is a {kind!r} model, which attnwidget cannot show: expected {_EXPECTED_MODELS}"
+        raise ValueError(message) from None
+    except AttributeError:
+        return  # a transformers without the mapping: from_pretrained will tell
+    check_reads_text(name, kind, model_class)
+
+
+def check_reads_text(name: str, kind: str, model_class: type) -> None:
+    """Raise ValueError when a model's forward takes no ``input_ids`` (images, audio)."""
+    try:
+        parameters = inspect.signature(model_class.forward).parameters
+    except (TypeError, ValueError, AttributeError):
+        return  # not introspectable: let the forward pass tell
+    if "input_ids" not in parameters:
+        reads = next((parameter for parameter in parameters if parameter != "self"), "no input")
+        raise ValueError(
+            f"{name!r} is a {kind!r} model that reads {reads}, not text (input_ids): expected {_EXPECTED_MODELS}"
+        )
 
 
 def _from_pair(pair: tuple) -> LoadedModel:
@@ -123,12 +179,13 @@ def _from_pair(pair: tuple) -> LoadedModel:
     model, tokenizer = pair
     if not callable(getattr(tokenizer, "__call__", None)) or not hasattr(model, "config"):
         raise ValueError("a model pair must be (model, tokenizer): a transformers model and its tokenizer")
+    name = getattr(model.config, "_name_or_path", "") or type(model).__name__
+    check_reads_text(name, getattr(model.config, "model_type", type(model).__name__), type(model))
     implementation = getattr(model.config, "_attn_implementation", "eager")
     if implementation not in (None, "eager"):
         # The user's model was loaded with sdpa/flash, which return no weights.
         model.set_attn_implementation("eager") if hasattr(model, "set_attn_implementation") else None
     model.eval()
-    name = getattr(model.config, "_name_or_path", "") or type(model).__name__
     return LoadedModel(model=model, tokenizer=tokenizer, name=name)
 
 

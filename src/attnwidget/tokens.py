@@ -16,8 +16,10 @@ _SENTENCEPIECE_SPACE = "\u2581"  # ▁
 _VISIBLE_WHITESPACE = str.maketrans({"\n": "↵", "\t": "⇥", "\r": "↵"})
 
 # Tokens that look like markers rather than text, for user tensors that come
-# without a tokenizer: [CLS], [SEP], <s>, </s>, <pad>, <|endoftext|>, ...
-_SPECIAL_PATTERN = re.compile(r"^(\[[A-Z_]{2,10}\]|<\|?[/a-z_]{1,24}\|?>)$", re.IGNORECASE)
+# without a tokenizer: [CLS], [SEP], [unused0], <s>, </s>, <pad>, <|endoftext|>,
+# <extra_id_0>. A marker starts with a letter, "/" or "_", so Llama's byte pieces
+# (<0x0A>) stay text.
+_SPECIAL_PATTERN = re.compile(r"^(\[[A-Z_]{2,10}[0-9]*\]|<\|?[/a-z_][/a-z_0-9]{0,23}\|?>)$", re.IGNORECASE)
 
 
 @cache

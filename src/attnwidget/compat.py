@@ -1,0 +1,250 @@
+"""BertViz-compatible ``head_view`` and ``model_view`` that return an ``AttentionWidget``.
+
+Replace ``from bertviz import head_view, model_view`` with
+``from attnwidget import head_view, model_view``; calls keep working and give the
+live widget instead of static HTML.
+
+Accepted, with BertViz's meaning:
+
+* ``attention`` + ``tokens`` (+ ``sentence_b_start``) for self-attention models;
+  ``encoder_attention`` / ``decoder_attention`` / ``cross_attention`` with
+  ``encoder_tokens`` / ``decoder_tokens`` for encoder-decoders (stacks
+  "encoder", "decoder", "cross"). The same argument combinations are required
+  or refused as in BertViz. Attention may be the tuple Hugging Face returns or an
+  array (see ``tensors.py``); it must be batch size 1.
+* ``layer`` and ``heads`` (head_view): the layer and heads selected at first.
+  ``layer`` is an index into the model's layers and must be in ``include_layers``.
+* ``include_layers``: only these layers are kept (the widget numbers them 0, 1, ...
+  and a note lists the original indices).
+* ``include_heads`` (model_view): only these heads are kept, with a note.
+* ``html_action``: "view" and "return" both return the widget. A widget shows
+  itself when it is the last expression of a cell, or with ``display(widget)``.
+  Anything else is a ValueError, as in BertViz.
+
+Accepted and ignored:
+
+* ``prettify_tokens``: the widget always shows readable labels (``Ġ``/``▁`` as
+  spaces) while ``widget.tokens`` keeps the raw strings.
+* ``display_mode`` (model_view): the widget follows the notebook's theme.
+
+``model_view`` returns the same widget as ``head_view``: it has the model view
+(every layer and head as thumbnails) as one of its linked panels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .result import CROSS, DECODER, ENCODER, SELF, Extraction
+from .tensors import TensorStack, combine_stacks, given_shape, stack_from_tensors
+
+if TYPE_CHECKING:
+    from .widget import AttentionWidget
+
+HTML_ACTIONS = ("view", "return")
+
+
+def head_view(
+    attention: Any = None,
+    tokens: Sequence[str] | None = None,
+    sentence_b_start: int | None = None,
+    prettify_tokens: bool = True,
+    layer: int | None = None,
+    heads: Sequence[int] | None = None,
+    encoder_attention: Any = None,
+    decoder_attention: Any = None,
+    cross_attention: Any = None,
+    encoder_tokens: Sequence[str] | None = None,
+    decoder_tokens: Sequence[str] | None = None,
+    include_layers: Sequence[int] | None = None,
+    html_action: str = "view",
+) -> AttentionWidget:
+    """BertViz's ``head_view``, returning an ``AttentionWidget`` (see the module docstring)."""
+    _check_html_action(html_action)
+    extraction = _extraction(
+        attention, tokens, sentence_b_start, encoder_attention, decoder_attention, cross_attention,
+        encoder_tokens, decoder_tokens, include_layers,
+    )
+    return _widget(extraction, layer, include_layers, heads)
+
+
+def model_view(
+    attention: Any = None,
+    tokens: Sequence[str] | None = None,
+    sentence_b_start: int | None = None,
+    prettify_tokens: bool = True,
+    display_mode: str = "dark",
+    encoder_attention: Any = None,
+    decoder_attention: Any = None,
+    cross_attention: Any = None,
+    encoder_tokens: Sequence[str] | None = None,
+    decoder_tokens: Sequence[str] | None = None,
+    include_layers: Sequence[int] | None = None,
+    include_heads: Sequence[int] | None = None,
+    html_action: str = "view",
+) -> AttentionWidget:
+    """BertViz's ``model_view``, returning the same ``AttentionWidget`` as ``head_view``."""
+    _check_html_action(html_action)
+    extraction = _extraction(
+        attention, tokens, sentence_b_start, encoder_attention, decoder_attention, cross_attention,
+        encoder_tokens, decoder_tokens, include_layers,
+    )
+    if include_heads is not None:
+        extraction = _keep_heads(extraction, include_heads)
+    return _widget(extraction, None, include_layers, None)
+
+
+# ---- building the extraction --------------------------------------------------------------
+
+
+def _extraction(
+    attention: Any,
+    tokens: Sequence[str] | None,
+    sentence_b_start: int | None,
+    encoder_attention: Any,
+    decoder_attention: Any,
+    cross_attention: Any,
+    encoder_tokens: Sequence[str] | None,
+    decoder_tokens: Sequence[str] | None,
+    include_layers: Sequence[int] | None,
+) -> Extraction:
+    """One stack for self-attention, or encoder/decoder/cross stacks, with BertViz's argument rules."""
+    encoder_decoder_args = (encoder_attention, decoder_attention, cross_attention, encoder_tokens, decoder_tokens)
+    if attention is not None:
+        if tokens is None:
+            raise ValueError("'tokens' is required with 'attention'")
+        if any(arg is not None for arg in encoder_decoder_args):
+            raise ValueError(
+                "pass either 'attention' and 'tokens' (self-attention models) or the encoder-decoder arguments "
+                "(encoder_attention, decoder_attention, cross_attention, encoder_tokens, decoder_tokens), not both"
+            )
+        parts = [_part(attention, tokens, None, SELF, include_layers, sentence_b_start)]
+    else:
+        parts = _encoder_decoder_parts(
+            encoder_attention, decoder_attention, cross_attention, encoder_tokens, decoder_tokens, include_layers
+        )
+    extraction = combine_stacks(parts)
+    if include_layers is not None:
+        note = f"showing layers {list(include_layers)} of the model (include_layers); the widget numbers them from 0"
+        extraction = Extraction(extraction.stacks, extraction.model_name, extraction.shapes, [*extraction.notes, note])
+    return extraction
+
+
+def _encoder_decoder_parts(
+    encoder_attention: Any,
+    decoder_attention: Any,
+    cross_attention: Any,
+    encoder_tokens: Sequence[str] | None,
+    decoder_tokens: Sequence[str] | None,
+    include_layers: Sequence[int] | None,
+) -> list[TensorStack]:
+    if encoder_attention is None and decoder_attention is None and cross_attention is None:
+        raise ValueError(
+            "no attention given: pass attention= and tokens= (self-attention), or encoder_attention=, "
+            "decoder_attention= and/or cross_attention= with encoder_tokens= and decoder_tokens="
+        )
+    # BertViz's requirements, in its order: which tokens each attention needs.
+    needs = (
+        (ENCODER, encoder_attention, {"encoder_tokens": encoder_tokens}),
+        (DECODER, decoder_attention, {"decoder_tokens": decoder_tokens}),
+        (CROSS, cross_attention, {"encoder_tokens": encoder_tokens, "decoder_tokens": decoder_tokens}),
+    )
+    for name, given, required in needs:
+        missing = [key for key, value in required.items() if value is None]
+        if given is not None and missing:
+            raise ValueError(f"'{missing[0]}' is required with '{name}_attention'")
+    parts = []
+    if encoder_attention is not None:
+        parts.append(_part(encoder_attention, encoder_tokens, None, ENCODER, include_layers))
+    if decoder_attention is not None:
+        parts.append(_part(decoder_attention, decoder_tokens, None, DECODER, include_layers))
+    if cross_attention is not None:
+        # Rows are decoder tokens (queries), columns encoder tokens (keys).
+        parts.append(_part(cross_attention, decoder_tokens, encoder_tokens, CROSS, include_layers))
+    return parts
+
+
+def _part(
+    attention: Any,
+    tokens: Sequence[str] | None,
+    col_tokens: Sequence[str] | None,
+    name: str,
+    include_layers: Sequence[int] | None,
+    sentence_b_start: int | None = None,
+) -> TensorStack:
+    shape = given_shape(attention)  # shapes show what the user passed, before include_layers
+    if include_layers is not None:
+        attention = _select_layers(attention, include_layers)
+    part = stack_from_tensors(attention, tokens, col_tokens=col_tokens, sentence_b_start=sentence_b_start, name=name)
+    return part._replace(shape=shape)
+
+
+def _select_layers(attention: Any, include_layers: Sequence[int]) -> Any:
+    """The chosen layers, before conversion, so dropped layers are never copied."""
+    indices = _check_indices(include_layers, len(attention), "include_layers", "layers")
+    if isinstance(attention, (tuple, list)):
+        return [attention[index] for index in indices]
+    return attention[indices]
+
+
+def _keep_heads(extraction: Extraction, include_heads: Sequence[int]) -> Extraction:
+    """Every stack with only the chosen heads, plus a note (model_view's include_heads)."""
+    stacks = {}
+    for name, stack in extraction.stacks.items():
+        indices = _check_indices(include_heads, stack.n_heads, "include_heads", "heads")
+        stacks[name] = replace(stack, attention=np.ascontiguousarray(stack.attention[:, indices]))
+    note = f"showing heads {list(include_heads)} of the model (include_heads); the widget numbers them from 0"
+    return Extraction(stacks, extraction.model_name, extraction.shapes, [*extraction.notes, note])
+
+
+def _check_indices(indices: Sequence[int], size: int, what: str, unit: str) -> list[int]:
+    chosen = list(indices)
+    wrong = [index for index in chosen if isinstance(index, bool) or not isinstance(index, (int, np.integer))]
+    if wrong or not chosen:
+        raise ValueError(f"{what} must be a non-empty list of int indices, got {chosen!r}")
+    out_of_range = [index for index in chosen if not 0 <= index < size]
+    if out_of_range:
+        raise ValueError(f"{what} has {out_of_range}, but the attention has {size} {unit} (0 to {size - 1})")
+    return [int(index) for index in chosen]
+
+
+# ---- the widget -----------------------------------------------------------------------------
+
+
+def _widget(
+    extraction: Extraction, layer: int | None, include_layers: Sequence[int] | None, heads: Sequence[int] | None
+) -> AttentionWidget:
+    from .widget import AttentionWidget  # the widget imports anywidget; keep compat importable without it
+
+    main = extraction.main
+    return AttentionWidget(
+        _extraction=extraction,
+        layer=_widget_layer(layer, include_layers, main.n_layers),
+        heads=None if heads is None else _check_indices(heads, main.n_heads, "heads", "heads"),
+    )
+
+
+def _widget_layer(layer: int | None, include_layers: Sequence[int] | None, n_layers: int) -> int:
+    """BertViz's ``layer`` is a model layer; the widget's is a position among the kept layers."""
+    if layer is None:
+        return 0
+    if include_layers is not None:
+        kept = list(include_layers)
+        if layer not in kept:
+            raise ValueError(f"layer {layer} is not in include_layers: {kept}")
+        return kept.index(layer)
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < n_layers:
+        raise ValueError(f"layer must be an index between 0 and {n_layers - 1}, got {layer!r}")
+    return int(layer)
+
+
+def _check_html_action(html_action: str) -> None:
+    if html_action not in HTML_ACTIONS:
+        raise ValueError(
+            f"html_action must be 'view' or 'return', got {html_action!r}: attnwidget returns a widget "
+            "for both (display it as the last expression of a cell, or with display(widget))"
+        )

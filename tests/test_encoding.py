@@ -1,0 +1,154 @@
+"""Arrays to binary buffers and attention to 8-bit codes: exact round trips, stated error bounds."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from attnwidget.encoding import (
+    BROWSER_DTYPES,
+    decode_array,
+    dequantize_rows,
+    encode_array,
+    max_quantization_error,
+    quantize_rows,
+    row_scales,
+)
+from attnwidget.extraction import extract
+from attnwidget.models import LoadedModel
+from attnwidget.payload import EncodedExtraction
+from attnwidget.result import Extraction
+from attnwidget.tensors import extraction_from_tensors
+
+
+@pytest.fixture(scope="module")
+def real(offline: LoadedModel) -> Extraction:
+    return extract(offline, "He went to the bank to deposit money, then walked along the river bank.")
+
+
+# ---- encode_array / decode_array --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", BROWSER_DTYPES)
+def test_every_browser_dtype_round_trips_exactly(dtype: str) -> None:
+    array = (np.arange(24).reshape(2, 3, 4) * 7 % 251).astype(dtype)
+    encoded = encode_array(array)
+    assert encoded["dtype"] == dtype and encoded["shape"] == [2, 3, 4]
+    assert encoded["buffer"].nbytes == array.nbytes
+    assert np.array_equal(decode_array(encoded), array)
+
+
+def test_a_contiguous_array_is_sent_without_a_copy() -> None:
+    array = np.arange(12, dtype=np.float32).reshape(3, 4)
+    assert np.shares_memory(np.frombuffer(encode_array(array)["buffer"], dtype=np.float32), array)
+
+
+def test_a_non_contiguous_view_round_trips() -> None:
+    array = np.arange(12, dtype=np.float32).reshape(3, 4).T
+    assert np.array_equal(decode_array(encode_array(array)), array)
+
+
+def test_big_endian_data_is_sent_little_endian() -> None:
+    array = np.arange(6, dtype=">f4").reshape(2, 3)
+    encoded = encode_array(array)
+    assert encoded["dtype"] == "float32"
+    assert np.array_equal(decode_array(encoded), array)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "float16", "bool"])
+def test_dtypes_the_browser_cannot_read_are_refused(dtype: str) -> None:
+    with pytest.raises(ValueError, match=f"cannot send dtype {dtype} to the browser"):
+        encode_array(np.zeros(3, dtype=dtype))
+
+
+# ---- 8-bit codes with one scale per row -------------------------------------------------------
+
+
+def test_quantization_error_is_within_row_max_over_510_on_real_attention(real: Extraction) -> None:
+    attention = real.main.attention
+    scales = row_scales(attention)
+    restored = dequantize_rows(quantize_rows(attention, scales), scales)
+    error = np.abs(restored - attention)
+    # A hair of float32 rounding on top of the bound itself.
+    assert (error <= max_quantization_error(scales)[..., None] + 1e-7).all()
+    assert error.max() <= 1 / 510 + 1e-7
+
+
+def test_each_rows_largest_weight_gets_the_top_code(real: Extraction) -> None:
+    attention = real.main.attention
+    codes = quantize_rows(attention, row_scales(attention))
+    assert codes.dtype == np.uint8
+    assert (codes.max(axis=-1) == 255).all()
+
+
+def test_diffuse_rows_keep_their_detail(real: Extraction) -> None:
+    """Per-row scales: a row whose weights are all small still uses the full range of codes."""
+    attention = real.main.attention
+    flattest = np.unravel_index(row_scales(attention).argmin(), attention.shape[:-1])
+    codes = quantize_rows(attention[flattest], row_scales(attention)[flattest])
+    assert len(np.unique(codes)) > 5
+
+
+def test_all_zero_rows_do_not_divide_by_zero() -> None:
+    attention = np.zeros((1, 2, 3, 4), dtype=np.float32)
+    attention[0, 0, 0] = [0.25, 0.25, 0.25, 0.25]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a division by zero would warn
+        with np.errstate(all="raise"):
+            scales = row_scales(attention)
+            codes = quantize_rows(attention, scales)
+            restored = dequantize_rows(codes, scales)
+    assert np.isfinite(restored).all()
+    assert (codes[0, 1] == 0).all() and (restored[0, 1] == 0).all()
+    assert np.allclose(restored[0, 0, 0], 0.25)
+
+
+def test_a_stack_without_columns_has_zero_scales() -> None:
+    assert row_scales(np.zeros((1, 1, 3, 0), dtype=np.float32)).shape == (1, 1, 3)
+
+
+# ---- the payload the page reads -----------------------------------------------------------------
+
+
+def test_a_layer_message_decodes_to_that_layers_codes(real: Extraction) -> None:
+    encoded = EncodedExtraction(real, version=7)
+    stack = real.main
+    content, buffers = encoded.layer_message("self", 3)
+    assert {key: content[key] for key in ("type", "version", "stack", "layer")} == {
+        "type": "layer", "version": 7, "stack": "self", "layer": 3,
+    }
+    codes = decode_array({"dtype": content["dtype"], "shape": content["shape"], "buffer": buffers[0]})
+    assert codes.shape == (stack.n_heads, len(stack.row_tokens), len(stack.col_tokens))
+    assert codes.dtype == np.uint8
+    scales = encoded.scales["self"][3]
+    error = np.abs(dequantize_rows(codes, scales) - stack.attention[3])
+    assert (error <= max_quantization_error(scales)[..., None] + 1e-7).all()
+
+
+def test_small_payload_carries_every_layer_and_the_row_scales(real: Extraction) -> None:
+    payload = EncodedExtraction(real, version=1).payload(None)
+    stack_payload = payload["stacks"]["self"]
+    stack = real.main
+    assert sorted(stack_payload["layers"], key=int) == [str(layer) for layer in range(stack.n_layers)]
+    row_scale = decode_array(stack_payload["row_scale"])
+    assert row_scale.shape == (stack.n_layers, stack.n_heads, len(stack.row_tokens))
+    assert np.array_equal(row_scale, stack.attention.max(axis=-1))
+    assert decode_array(stack_payload["layers"]["2"]).shape == stack.attention.shape[1:]
+    assert stack_payload["rows"][0] == "[CLS]" and stack_payload["row_special"][0] is True
+
+
+def test_a_streamed_payload_carries_only_the_layers_asked_for(real: Extraction) -> None:
+    payload = EncodedExtraction(real, version=1).payload({"self": [4]})
+    assert list(payload["stacks"]["self"]["layers"]) == ["4"]
+
+
+def test_cross_attention_payload_has_row_and_column_labels_of_its_own() -> None:
+    attention = np.full((1, 1, 2, 3), 1 / 3, dtype=np.float32)
+    columns = ["Ġthe", "Ġbank", "</s>"]
+    extraction = extraction_from_tensors(attention, ["▁Das", "▁Haus"], col_tokens=columns, name="cross")
+    stack_payload = EncodedExtraction(extraction, version=1).payload(None)["stacks"]["cross"]
+    assert stack_payload["rows"] == [" Das", " Haus"] and stack_payload["cols"] == [" the", " bank", "</s>"]
+    assert stack_payload["col_special"] == [False, False, True]
+    assert decode_array(stack_payload["layers"]["0"]).shape == (1, 2, 3)
