@@ -187,3 +187,16 @@ def test_widget_from_tensors_has_no_sentence_box_and_cannot_rerun() -> None:
     assert np.array_equal(widget.attention, weights)
     page_says(widget, {"type": "run", "sentence": "anything"})
     assert "no model" in widget.error
+
+
+def test_tokens_follow_the_shown_stack_of_an_encoder_decoder(tiny_model_dir) -> None:
+    widget = AttentionWidget("the bank by the river", target="money in the bank", model=str(tiny_model_dir("bart")))
+    assert widget.stack == "encoder"
+    source = widget.tokens
+    assert widget.col_tokens == source
+
+    widget.stack = "cross"
+
+    assert widget.col_tokens == source
+    assert widget.tokens != source
+    assert widget.attention.shape[2:] == (len(widget.tokens), len(widget.col_tokens))

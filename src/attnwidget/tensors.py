@@ -136,7 +136,11 @@ def attention_array(attention: Any) -> tuple[np.ndarray, list[int]]:
 def _stack_per_layer(layers: Sequence[Any]) -> np.ndarray:
     """A tuple of per-layer (1, heads, rows, cols) tensors -> one preallocated float32 array."""
     if not layers:
-        raise ValueError("attention is an empty sequence: expected one (1, heads, rows, cols) tensor per layer")
+        raise ValueError(
+            "attention is an empty sequence: expected one (1, heads, rows, cols) tensor per layer. "
+            "Pass outputs.attentions (on transformers 5, outputs[-1] may be the empty cross_attentions), "
+            "and load the model with attn_implementation='eager': SDPA and flash attention return no weights"
+        )
     first = _layer_array(layers[0], 0)
     out = np.empty((len(layers), *first.shape), dtype=np.float32)
     for index, layer in enumerate(layers):

@@ -54,8 +54,10 @@ class AttentionWidget(anywidget.AnyWidget):
     hide_special = t.Bool(False).tag(sync=True)
     threshold = t.Float(0.0, min=0.0, max=1.0).tag(sync=True)
 
-    # Read-outs.
+    # Read-outs. `tokens` are the shown stack's rows ("from"), `col_tokens` its columns ("to"):
+    # the same list except for cross-attention, where rows are decoder and columns encoder tokens.
     tokens = t.List(t.Unicode(), read_only=True)
+    col_tokens = t.List(t.Unicode(), read_only=True)
     shapes = t.Dict(read_only=True).tag(sync=True)
     notes = t.List(t.Unicode(), read_only=True).tag(sync=True)
     error = t.Unicode("").tag(sync=True)
@@ -187,10 +189,16 @@ class AttentionWidget(anywidget.AnyWidget):
         if self._encoded is None:
             return
         with self.hold_sync():
+            self._show_tokens_of(self.stack)
             self.layer = min(self.layer, self.n_layers - 1)
             self.heads = [head for head in self.heads if head < self.n_heads] or list(range(self.n_heads))
             if self.focus is not None and self.focus >= self._focus_axis_size():
                 self.focus = None
+
+    def _show_tokens_of(self, stack_name: str) -> None:
+        stack = self.extraction.stacks[stack_name]
+        self.set_trait("tokens", list(stack.row_tokens))
+        self.set_trait("col_tokens", list(stack.col_tokens))
 
     def _focus_axis_size(self) -> int:
         stack = self.extraction.stacks[self.stack]
@@ -254,7 +262,7 @@ class AttentionWidget(anywidget.AnyWidget):
                 self.sentence_b = inputs.sentence_b
                 self.target = inputs.target
                 self.model = extraction.model_name
-                self.set_trait("tokens", list(extraction.main.row_tokens))
+                self._show_tokens_of(stack)
                 self.set_trait("shapes", dict(extraction.shapes))
                 self.set_trait("notes", list(extraction.notes))
                 self.error = ""
