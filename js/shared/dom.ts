@@ -44,3 +44,8 @@ export function setOptions(select: HTMLSelectElement, options: Array<{ value: st
   if (same) return;
   select.replaceChildren(...options.map((option) => el("option", { text: option.label, attrs: { value: option.value } })));
 }
+
+/** Set an element's text only when it differs: assigning textContent always replaces the text node and costs a relayout. */
+export function setText(element: HTMLElement, text: string): void {
+  if (element.textContent !== text) element.textContent = text;
+}

@@ -18,3 +18,15 @@ export function tokenLabel(token: string, maxLength = 24): string {
 export function shape(dims: readonly number[]): string {
   return `(${dims.join(", ")})`;
 }
+
+/** A weight as a precise number for tooltips: 0.2314, 3.10e-5. */
+export function precise(weight: number): string {
+  if (!Number.isFinite(weight)) return "–";
+  if (weight === 0) return "0";
+  return Math.abs(weight) >= 0.001 ? weight.toFixed(4) : weight.toExponential(2);
+}
+
+/** A round tick value as a percentage without trailing zeros: 0%, 10%, 2.5%. */
+export function percentTick(value: number): string {
+  return `${Number((value * 100).toPrecision(3))}%`;
+}

@@ -55,16 +55,39 @@ export class LayerView {
     const C = this.cols.length;
     const out = new Float32Array(R * C);
     const contiguous = C === nCols; // every column visible: read rows straight through
-    for (const head of heads) {
-      for (let r = 0; r < R; r++) {
-        const factor = this.rowFactor(head, r) / heads.length;
-        if (factor === 0) continue;
-        const base = (head * nRows + (this.rows[r] ?? 0)) * nCols;
-        const target = r * C;
+    const cols = this.cols;
+    const count = heads.length;
+    // Row by row, so the output row stays in cache; four heads per pass, so it is read and written a quarter as often.
+    for (let r = 0; r < R; r++) {
+      const target = r * C;
+      const row = this.rows[r] ?? 0;
+      let i = 0;
+      for (; i + 4 <= count; i += 4) {
+        const h0 = heads[i]!, h1 = heads[i + 1]!, h2 = heads[i + 2]!, h3 = heads[i + 3]!;
+        const f0 = this.rowFactor(h0, r) / count, f1 = this.rowFactor(h1, r) / count;
+        const f2 = this.rowFactor(h2, r) / count, f3 = this.rowFactor(h3, r) / count;
+        const b0 = (h0 * nRows + row) * nCols, b1 = (h1 * nRows + row) * nCols;
+        const b2 = (h2 * nRows + row) * nCols, b3 = (h3 * nRows + row) * nCols;
         if (contiguous) {
-          for (let c = 0; c < C; c++) out[target + c]! += (codes[base + c] ?? 0) * factor;
+          for (let c = 0; c < C; c++) {
+            out[target + c] = codes[b0 + c]! * f0 + codes[b1 + c]! * f1 + codes[b2 + c]! * f2 + codes[b3 + c]! * f3 + out[target + c]!;
+          }
         } else {
-          for (let c = 0; c < C; c++) out[target + c]! += (codes[base + (this.cols[c] ?? 0)] ?? 0) * factor;
+          for (let c = 0; c < C; c++) {
+            const k = cols[c]!;
+            out[target + c] = codes[b0 + k]! * f0 + codes[b1 + k]! * f1 + codes[b2 + k]! * f2 + codes[b3 + k]! * f3 + out[target + c]!;
+          }
+        }
+      }
+      for (; i < count; i++) {
+        const head = heads[i]!;
+        const factor = this.rowFactor(head, r) / count;
+        if (factor === 0) continue;
+        const base = (head * nRows + row) * nCols;
+        if (contiguous) {
+          for (let c = 0; c < C; c++) out[target + c] = codes[base + c]! * factor + out[target + c]!;
+        } else {
+          for (let c = 0; c < C; c++) out[target + c] = codes[base + cols[c]!]! * factor + out[target + c]!;
         }
       }
     }
