@@ -140,7 +140,7 @@ class LayerFetcher {
   receive(content: LayerMessage, buffers: Array<DataView | ArrayBuffer>): void {
     if (content?.type !== "layer") return;
     const { data, dataRevision } = this.store.get();
-    this.inFlight = null;
+    if (content.version === this.inFlight) this.inFlight = null; // a late answer for replaced data changes nothing
     if (data && data.version === content.version && buffers[0]) {
       try {
         data.stack(content.stack).setLayerFromBuffer(content.layer, content.dtype, content.shape, toDataView(buffers[0]));
