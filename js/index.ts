@@ -37,7 +37,9 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
   host.append(root);
 
   const deriver = new ViewDeriver();
+  let drawn = false;
   const drawAll = (state: Readonly<ViewState>) => {
+    drawn = true;
     theme = readTheme(root);
     const view = deriver.derive(state);
     for (const panel of panels) {
@@ -50,7 +52,8 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
     }
   };
   const unsubscribe = store.subscribe(drawAll);
-  drawAll(store.get());
+  store.flush(); // paint now with what connect() read, instead of now and again next frame
+  if (!drawn) drawAll(store.get());
 
   const cleanups = [
     unsubscribe,

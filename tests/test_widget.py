@@ -200,3 +200,15 @@ def test_tokens_follow_the_shown_stack_of_an_encoder_decoder(tiny_model_dir) -> 
     assert widget.col_tokens == source
     assert widget.tokens != source
     assert widget.attention.shape[2:] == (len(widget.tokens), len(widget.col_tokens))
+
+
+def test_a_closed_widget_is_freed_with_its_attention() -> None:
+    import gc
+    import weakref
+
+    widget = AttentionWidget(SENTENCE, model="offline")
+    attention = weakref.ref(widget.attention)
+    widget.close()
+    del widget
+    gc.collect()
+    assert attention() is None, "something still holds the closed widget's attention array"

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { makeView, type Weights } from "../testing/fixtures";
-import { headViewLines } from "./headView";
+import { headViewLines, LINE_FLOOR, LINES_PER_ROW } from "./headView";
 
 /** Two heads over three tokens, weights in multiples of 1/255 of each row's max so they read back exactly. */
 const weights: Weights = [
@@ -52,5 +52,16 @@ describe("head view lines", () => {
   it("are none while the layer is loading", () => {
     const { view } = makeView({ weights, missing: [0] });
     expect(headViewLines(view.current!, [0], 0, all, all, null)).toEqual([]);
+  });
+
+  it("keep each row's strongest lines and drop the invisible ones, so long inputs stay fast", () => {
+    // One row spread over 40 tokens: 30 faint weights under the floor and 10 strong ones.
+    const row = [...Array(30).fill(0.005), ...Array.from({ length: 10 }, (_, i) => 0.07 + i * 0.001)];
+    const total = row.reduce((a, b) => a + b, 0);
+    const { view } = makeView({ weights: [[[row.map((w) => w / total)]]], rows: ["a"], cols: row.map((_, i) => `t${i}`) });
+    const lines = headViewLines(view.current!, [0], 0, all, all, null);
+    expect(lines).toHaveLength(LINES_PER_ROW);
+    expect(lines.every((line) => line.weight >= LINE_FLOOR)).toBe(true);
+    expect(Math.min(...lines.map((line) => line.c))).toBe(40 - LINES_PER_ROW);
   });
 });

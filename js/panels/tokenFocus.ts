@@ -462,6 +462,13 @@ function barRow(): HTMLElement {
   ]);
 }
 
+/** The strip's font, read once per element: getComputedStyle forces a style pass on every hover otherwise. */
+const fontFamilies = new WeakMap<HTMLElement, string>();
 function getFontFamily(element: HTMLElement): string {
-  return getComputedStyle(element).fontFamily || "sans-serif";
+  let family = fontFamilies.get(element);
+  if (family === undefined) {
+    family = getComputedStyle(element).fontFamily || "sans-serif";
+    if (element.isConnected) fontFamilies.set(element, family);
+  }
+  return family;
 }

@@ -6,6 +6,7 @@ what to send when, and turns page requests into calls.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,25 @@ from .result import Extraction
 
 _STATIC = Path(__file__).parent / "static"
 
+
+def _bundle(name: str) -> str | Path:
+    """The built front end, as text.
+
+    anywidget watches a Path for hot reloading and keeps a reference to every
+    widget given one, so closed widgets (and their attention arrays) would never
+    be freed. Only under ANYWIDGET_HMR=1, while developing, is the Path kept.
+    """
+    path = _STATIC / name
+    if os.environ.get("ANYWIDGET_HMR") == "1":
+        return path
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ImportError(
+            f"the attnwidget front end is not built ({path} is missing): run `npm ci && npm run build` "
+            "in the repository, or install the package with pip, which builds it"
+        ) from None
+
 DIRECTIONS = ("attends_to", "attended_by")
 PAIR_FILTERS = ("all", "aa", "ab", "ba", "bb")
 
@@ -33,8 +53,8 @@ class AttentionWidget(anywidget.AnyWidget):
     >>> w.layer = 3         # the page follows; clicks in the page update w.layer
     """
 
-    _esm = _STATIC / "widget.js"
-    _css = _STATIC / "widget.css"
+    _esm = _bundle("widget.js")
+    _css = _bundle("widget.css")
 
     # The input. Setting `sentence`, `sentence_b`, `target` or `model` from Python re-runs the model.
     sentence = t.Unicode("").tag(sync=True)
