@@ -2,6 +2,7 @@ import { prepareCanvas } from "../shared/canvas";
 import { headColor } from "../shared/colors";
 import { el, on } from "../shared/dom";
 import { tokenLabel } from "../shared/format";
+import { createRepaint } from "../shared/repaint";
 import type { LayerView, View } from "../state/view";
 import type { Hover, ViewState } from "../state/viewState";
 import type { Panel, PanelContext } from "./panel";
@@ -111,15 +112,7 @@ export function createHeadView(context: PanelContext): Panel {
     scroller,
   ]);
 
-  let last: { state: Readonly<ViewState>; view: View } | null = null;
-  let frame = 0;
-  const redraw = () => {
-    frame = 0;
-    if (last) paint(last.state, last.view);
-  };
-  const scheduleRedraw = () => {
-    if (!frame) frame = requestAnimationFrame(redraw);
-  };
+  const repaint = createRepaint(paint);
 
   const hoverFrom = (event: Event): Hover | null => {
     const target = (event.target as HTMLElement).closest<HTMLElement>("[data-testid=token]");
@@ -127,10 +120,10 @@ export function createHeadView(context: PanelContext): Panel {
     return { axis: target.dataset.axis === "col" ? "col" : "row", index: Number(target.dataset.index) };
   };
   const cleanups = [
-    on(scroller, "scroll", scheduleRedraw, { passive: true }),
+    on(scroller, "scroll", repaint.schedule, { passive: true }),
     on(body, "mouseover", (event) => {
       const hover = hoverFrom(event);
-      const current = last?.state.hover;
+      const current = repaint.last?.state.hover;
       if (hover && (hover.axis !== current?.axis || hover.index !== current.index)) context.actions.update({ hover });
     }),
     on(body, "mouseleave", () => context.actions.update({ hover: null })),
@@ -140,7 +133,7 @@ export function createHeadView(context: PanelContext): Panel {
       context.actions.update({ focus: hover.index, direction: hover.axis === "row" ? "attends_to" : "attended_by" });
     }),
   ];
-  const resizeObserver = typeof ResizeObserver === "function" ? new ResizeObserver(scheduleRedraw) : null;
+  const resizeObserver = typeof ResizeObserver === "function" ? new ResizeObserver(repaint.schedule) : null;
   resizeObserver?.observe(scroller);
 
   function paint(state: Readonly<ViewState>, view: View): void {
@@ -181,14 +174,11 @@ export function createHeadView(context: PanelContext): Panel {
 
   return {
     element,
-    draw(state, view) {
-      last = { state, view };
-      paint(state, view);
-    },
+    draw: repaint.draw,
     destroy() {
       cleanups.forEach((cleanup) => cleanup());
       resizeObserver?.disconnect();
-      if (frame) cancelAnimationFrame(frame);
+      repaint.destroy();
     },
   };
 }

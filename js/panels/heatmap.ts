@@ -1,5 +1,6 @@
 import { prepareCanvas } from "../shared/canvas";
 import type { Theme } from "../shared/colors";
+import { createRepaint } from "../shared/repaint";
 import { el, on, setText } from "../shared/dom";
 import { percent, percentTick, precise, tokenLabel } from "../shared/format";
 import { hatchPattern, maxPool, paintValues, Raster, rgb, weightTable, type CellWindow } from "../shared/raster";
@@ -207,7 +208,7 @@ export function createHeatmap(context: PanelContext): Panel {
     body,
   ]);
 
-  let last: { state: Readonly<ViewState>; view: View } | null = null;
+  const repaint = createRepaint(paint);
   /** The zoomed window, null for the whole matrix; kept across layers and heads while the shape stays. */
   let zoom: CellWindow | null = null;
   let zoomShape = "";
@@ -230,22 +231,14 @@ export function createHeatmap(context: PanelContext): Panel {
   let hatch: { color: string; pattern: CanvasPattern | string } | null = null;
   const rowLabelByIndex = new Map<number, HTMLElement>();
   const colLabelByIndex = new Map<number, HTMLElement>();
-  let frame = 0;
 
   const windowNow = (): CellWindow => zoom ?? fullWindow(layer?.rows.length ?? 0, layer?.cols.length ?? 0);
   const zoomable = () => layer !== null && (layer.rows.length > ZOOM_FROM || layer.cols.length > ZOOM_FROM);
-  const repaint = () => {
-    frame = 0;
-    if (last) paint(last.state, last.view);
-  };
-  const scheduleRepaint = () => {
-    if (!frame) frame = typeof requestAnimationFrame === "function" ? requestAnimationFrame(repaint) : (setTimeout(repaint, 0) as unknown as number);
-  };
   const setZoom = (next: CellWindow | null) => {
     const rows = layer?.rows.length ?? 0;
     const cols = layer?.cols.length ?? 0;
     zoom = next && !sameWindow(next, fullWindow(rows, cols)) ? next : null;
-    repaint();
+    repaint.now();
   };
   const pointIn = (event: MouseEvent) => {
     const rect = plot.getBoundingClientRect();
@@ -253,8 +246,8 @@ export function createHeatmap(context: PanelContext): Panel {
   };
 
   function showTooltip(cell: { r: number; c: number }, x: number, y: number): void {
-    if (!layer || !last?.view.stack) return;
-    const stack = last.view.stack;
+    if (!layer || !repaint.last?.view.stack) return;
+    const stack = repaint.last.view.stack;
     const row = layer.rows[cell.r]!;
     const col = layer.cols[cell.c]!;
     const lines = [`from: ${tokenLabel(stack.rows[row] ?? "", 40)}  (#${cell.r})`, `to: ${tokenLabel(stack.cols[col] ?? "", 40)}  (#${cell.c})`];
@@ -272,7 +265,7 @@ export function createHeatmap(context: PanelContext): Panel {
   }
 
   const hoverRow = (index: number) => {
-    const hover = last?.state.hover;
+    const hover = repaint.last?.state.hover;
     if (hover?.axis !== "row" || hover.index !== index) actions.update({ hover: { axis: "row", index } });
   };
 
@@ -306,7 +299,7 @@ export function createHeatmap(context: PanelContext): Panel {
       if (!cell) return;
       if (!pointer || pointer.r !== cell.r || pointer.c !== cell.c) {
         pointer = cell;
-        if (last) drawOverlay(last.state, last.view);
+        if (repaint.last) drawOverlay(repaint.last.state, repaint.last.view);
       }
       showTooltip(cell, x, y);
       hoverRow(layer.rows[cell.r]!);
@@ -325,8 +318,8 @@ export function createHeatmap(context: PanelContext): Panel {
       if (drag?.moved) return;
       pointer = null;
       tooltip.hide();
-      if (last) drawOverlay(last.state, last.view);
-      if (last?.state.hover) actions.update({ hover: null });
+      if (repaint.last) drawOverlay(repaint.last.state, repaint.last.view);
+      if (repaint.last?.state.hover) actions.update({ hover: null });
     }),
     on(
       plot,
@@ -357,11 +350,11 @@ export function createHeatmap(context: PanelContext): Panel {
       if (!label) return;
       const axis = label.dataset.axis === "col" ? "col" : "row";
       const index = Number(label.dataset.index);
-      const hover = last?.state.hover;
+      const hover = repaint.last?.state.hover;
       if (hover?.axis !== axis || hover.index !== index) actions.update({ hover: { axis, index } });
     }),
     on(figure, "mouseleave", () => {
-      if (last?.state.hover) actions.update({ hover: null });
+      if (repaint.last?.state.hover) actions.update({ hover: null });
     }),
     on(figure, "click", (event) => {
       const label = (event.target as HTMLElement).closest<HTMLElement>("[data-axis]");
@@ -378,7 +371,7 @@ export function createHeatmap(context: PanelContext): Panel {
           const width = entries[entries.length - 1]?.contentRect.width ?? 0;
           if (width > 0 && Math.abs(width - measured) >= 1) {
             measured = width;
-            scheduleRepaint();
+            repaint.schedule();
           }
         })
       : null;
@@ -640,14 +633,11 @@ export function createHeatmap(context: PanelContext): Panel {
 
   return {
     element,
-    draw(state, view) {
-      last = { state, view };
-      paint(state, view);
-    },
+    draw: repaint.draw,
     destroy() {
       cleanups.forEach((cleanup) => cleanup());
       resizeObserver?.disconnect();
-      if (frame && typeof cancelAnimationFrame === "function") cancelAnimationFrame(frame);
+      repaint.destroy();
     },
   };
 }

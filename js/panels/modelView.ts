@@ -1,5 +1,6 @@
 import { prepareCanvas } from "../shared/canvas";
 import { headColor, type Theme } from "../shared/colors";
+import { createRepaint } from "../shared/repaint";
 import { el, on, setText } from "../shared/dom";
 import { applyMask, binOf, hatchPattern, paintValues, Raster, rgb, weightTable } from "../shared/raster";
 import { createTooltip } from "../shared/tooltip";
@@ -100,7 +101,7 @@ export function createModelView(context: PanelContext): Panel {
   ]);
   const tooltip = createTooltip(element, "model-view-tooltip");
 
-  let last: { state: Readonly<ViewState>; view: View } | null = null;
+  const repaint = createRepaint(paint);
   let cacheKey = "";
   let cache = new Map<string, Thumb>();
   let mask: Int32Array | null = null;
@@ -111,20 +112,12 @@ export function createModelView(context: PanelContext): Panel {
   let headHeaders: HTMLElement[] = [];
   const rowKeys: string[] = [];
   let size = MAX_THUMB;
-  let frame = 0;
   /** Everything the last paint depended on; a hover changes none of it. */
   let paintKey = "";
   let unfinished = false;
   const raster = new Raster();
 
-  const schedule = () => {
-    if (frame) return;
-    const run = () => {
-      frame = 0;
-      if (last) paint(last.state, last.view);
-    };
-    frame = typeof requestAnimationFrame === "function" ? requestAnimationFrame(run) : (setTimeout(run, 16) as unknown as number);
-  };
+  const schedule = repaint.schedule;
 
   const thumbFrom = (event: Event) => (event.target as HTMLElement).closest<HTMLButtonElement>("[data-testid=thumbnail]");
   const showTip = (button: HTMLElement) => {
@@ -316,14 +309,11 @@ export function createModelView(context: PanelContext): Panel {
 
   return {
     element,
-    draw(state, view) {
-      last = { state, view };
-      paint(state, view);
-    },
+    draw: repaint.draw,
     destroy() {
       cleanups.forEach((cleanup) => cleanup());
       resizeObserver?.disconnect();
-      if (frame && typeof cancelAnimationFrame === "function") cancelAnimationFrame(frame);
+      repaint.destroy();
     },
   };
 }

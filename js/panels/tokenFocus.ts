@@ -1,6 +1,7 @@
 import type { StackData } from "../data/attention";
 import { prepareCanvas } from "../shared/canvas";
 import type { Theme } from "../shared/colors";
+import { createRepaint } from "../shared/repaint";
 import { el, on, setText } from "../shared/dom";
 import { percent, precise, tokenLabel } from "../shared/format";
 import { hatchPattern, paintValues, Raster, rgb, weightTable } from "../shared/raster";
@@ -166,7 +167,7 @@ export function createTokenFocus(context: PanelContext): Panel {
     stripBox,
   ]);
 
-  let last: { state: Readonly<ViewState>; view: View } | null = null;
+  const repaint = createRepaint(paint);
   let ownHover: Hover | null = null;
   /** The hover when the focus last changed: it stays ignored until the pointer moves to another token. */
   let staleHover: Hover | null = null;
@@ -177,7 +178,6 @@ export function createTokenFocus(context: PanelContext): Panel {
   let stripKey = "";
   let stripLayers = 0;
   let stripRowHeight = 1;
-  let frame = 0;
   const raster = new Raster();
   let scratch = new Float32Array(0);
 
@@ -185,12 +185,12 @@ export function createTokenFocus(context: PanelContext): Panel {
   const cleanups = [
     on(toggle, "click", (event) => {
       const target = (event.target as HTMLElement).closest<HTMLElement>("[data-direction]");
-      if (!target || !last) return;
+      if (!target || !repaint.last) return;
       const direction = target.dataset.direction as Direction;
-      if (direction === last.state.direction) return;
-      const stack = last.view.stack;
+      if (direction === repaint.last.state.direction) return;
+      const stack = repaint.last.view.stack;
       // A cross-attention focus token is a decoder row: it has no column to switch to.
-      if (stack && !isSelfAttention(stack) && last.state.focus !== null) actions.update({ direction, focus: null });
+      if (stack && !isSelfAttention(stack) && repaint.last.state.focus !== null) actions.update({ direction, focus: null });
       else actions.update({ direction });
     }),
     on(list, "mouseover", (event) => {
@@ -198,26 +198,26 @@ export function createTokenFocus(context: PanelContext): Panel {
       if (!bar) return;
       const hover: Hover = { axis: bar.dataset.axis === "row" ? "row" : "col", index: Number(bar.dataset.index) };
       ownHover = hover;
-      const current = last?.state.hover;
+      const current = repaint.last?.state.hover;
       if (current?.axis !== hover.axis || current.index !== hover.index) actions.update({ hover });
     }),
     on(list, "mouseleave", () => {
       ownHover = null;
-      if (last?.state.hover) actions.update({ hover: null });
+      if (repaint.last?.state.hover) actions.update({ hover: null });
     }),
     on(list, "click", (event) => {
       const bar = barFrom(event);
-      if (!bar || !last?.view.stack) return;
+      if (!bar || !repaint.last?.view.stack) return;
       const index = Number(bar.dataset.index);
       const axis = bar.dataset.axis === "row" ? "row" : "col";
       ownHover = null;
       // In self-attention keep reading the same way; in cross-attention a column token can only be "attended by".
-      if (isSelfAttention(last.view.stack)) actions.update({ focus: index, hover: null });
+      if (isSelfAttention(repaint.last.view.stack)) actions.update({ focus: index, hover: null });
       else actions.update({ focus: index, direction: axis === "row" ? "attends_to" : "attended_by", hover: null });
     }),
     on(more, "click", () => {
       expanded = !expanded;
-      if (last) paint(last.state, last.view);
+      repaint.now();
     }),
     on(strip, "click", (event) => {
       const layer = stripLayerAt(event);
@@ -236,12 +236,7 @@ export function createTokenFocus(context: PanelContext): Panel {
           const width = entries[entries.length - 1]?.contentRect.width ?? 0;
           if (width <= 0 || Math.abs(width - measured) < 1) return;
           measured = width;
-          if (!frame) {
-            frame = requestAnimationFrame(() => {
-              frame = 0;
-              if (last) paint(last.state, last.view);
-            });
-          }
+          repaint.schedule();
         })
       : null;
   resizeObserver?.observe(stripBox);
@@ -432,14 +427,11 @@ export function createTokenFocus(context: PanelContext): Panel {
 
   return {
     element,
-    draw(state, view) {
-      last = { state, view };
-      paint(state, view);
-    },
+    draw: repaint.draw,
     destroy() {
       cleanups.forEach((cleanup) => cleanup());
       resizeObserver?.disconnect();
-      if (frame) cancelAnimationFrame(frame);
+      repaint.destroy();
     },
   };
 }
