@@ -17,7 +17,9 @@ import traitlets as t
 
 from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
 from .models import ModelSpec, load_model
+from .neuron import head_messages, parse_request
 from .payload import EAGER_BYTES, EncodedExtraction
+from .queries import HeadQueries
 from .result import Extraction
 
 _STATIC = Path(__file__).parent / "static"
@@ -73,6 +75,7 @@ class AttentionWidget(anywidget.AnyWidget):
     pair_filter = t.Enum(PAIR_FILTERS, default_value="all").tag(sync=True)
     hide_special = t.Bool(False).tag(sync=True)
     threshold = t.Float(0.0, min=0.0, max=1.0).tag(sync=True)
+    neuron_view = t.Bool(False).tag(sync=True)  # the neuron view (queries and keys) is open
 
     # Read-outs. `tokens` are the shown stack's rows ("from"), `col_tokens` its columns ("to"):
     # the same list except for cross-attention, where rows are decoder and columns encoder tokens.
@@ -113,7 +116,8 @@ class AttentionWidget(anywidget.AnyWidget):
             loaded = load_model(model)
             self._model_spec = loaded
             _extraction = extract(
-                loaded, sentence, sentence_b=sentence_b, target=target, max_attention_bytes=max_attention_bytes
+                loaded, sentence, sentence_b=sentence_b, target=target, max_attention_bytes=max_attention_bytes,
+                capture_qk=True,
             )
             self.models = _model_choices(loaded.name, models)
         else:
@@ -158,6 +162,24 @@ class AttentionWidget(anywidget.AnyWidget):
     def attention(self) -> np.ndarray:
         """The shown stack's attention, float32 (layers, heads, rows, cols), exactly as the model returned it."""
         return self.extraction.stacks[self.stack].attention
+
+    def qk(self, layer: int, head: int, stack: str | None = None) -> HeadQueries:
+        """One head's queries and keys as the softmax read them (``stack`` defaults to the shown one).
+
+        ``q, k, scale, bias = w.qk(3, 1)``: float32 ``q`` (rows, d_head) and ``k``
+        (cols, d_head), and ``softmax(q @ k.T * scale + bias)`` is ``w.attention[3, 1]``.
+        ``bias`` (rows, cols) holds masks and position biases, or is None.
+        """
+        queries = self.extraction.queries
+        if queries is None:
+            raise ValueError("this widget has no queries and keys: it shows attention given to it, with no model")
+        captured = queries.stack(stack or self.stack)
+        if not 0 <= layer < captured.n_layers or not 0 <= head < captured.n_heads:
+            raise ValueError(
+                f"layer must be between 0 and {captured.n_layers - 1} and head between 0 and "
+                f"{captured.n_heads - 1}, got layer {layer}, head {head}"
+            )
+        return captured.head(layer, head)
 
     @property
     def n_layers(self) -> int:
@@ -254,6 +276,7 @@ class AttentionWidget(anywidget.AnyWidget):
                 sentence_b=inputs.sentence_b or None,
                 target=inputs.target or None,
                 max_attention_bytes=self._max_attention_bytes,
+                capture_qk=True,
             )
         finally:
             self.busy = False
@@ -305,6 +328,8 @@ class AttentionWidget(anywidget.AnyWidget):
             self._send_layers(content)
         elif kind == "run":
             self._run_from_page(content)
+        elif kind == "qk":
+            self._send_queries(content)
 
     def _send_layers(self, request: dict) -> None:
         encoded = self._encoded
@@ -316,6 +341,25 @@ class AttentionWidget(anywidget.AnyWidget):
         for layer in request.get("layers", []):
             if isinstance(layer, int) and 0 <= layer < stack.n_layers:
                 self.send(*encoded.layer_message(stack.name, layer))
+
+    def _send_queries(self, request: dict) -> None:
+        """Answer the neuron view's request for one head's queries and keys (see ``neuron.py``)."""
+        encoded = self._encoded
+        if encoded is None:
+            return
+        wanted = parse_request(request, encoded.extraction, encoded.version)
+        if wanted is None:
+            return
+        stack, layer, head = wanted
+        header = {"type": "qk", "version": encoded.version, "stack": stack, "layer": layer, "head": head}
+        try:
+            queries = self.qk(layer, head, stack)
+        except ValueError as error:
+            self.send({**header, "error": str(error)})
+            return
+        header["key_head"] = encoded.extraction.queries.stacks[stack].key_head(head)  # type: ignore[union-attr]
+        for content, buffers in head_messages(queries, header):
+            self.send(content, buffers)
 
     def _run_from_page(self, request: dict) -> None:
         """A sentence or model chosen in the page: failures go to `error`, never raise."""
