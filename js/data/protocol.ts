@@ -42,9 +42,32 @@ export interface LayerMessage {
   shape: number[];
 }
 
+/**
+ * Python's answer to a queries request (src/attnwidget/neuron.py): one row block
+ * of q, k or the bias per message, as its one float32 buffer; or an `error`.
+ */
+export interface QueriesMessage {
+  type: "qk";
+  version: number;
+  stack: string;
+  layer: number;
+  head: number;
+  error?: string;
+  key_head?: number;
+  scale?: number;
+  rows?: number;
+  cols?: number;
+  d_head?: number;
+  has_bias?: boolean;
+  part?: "q" | "k" | "bias";
+  row_start?: number;
+  row_end?: number;
+}
+
 /** What the page asks of Python. */
 export type PageMessage =
   | { type: "layers"; version: number; stack: string; layers: number[] }
+  | { type: "qk"; version: number; stack: string; layer: number; head: number }
   | { type: "run"; sentence?: string; sentence_b?: string; target?: string; model?: string };
 
 export const QUANT_LEVELS = 255;
