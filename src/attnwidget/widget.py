@@ -141,15 +141,30 @@ class AttentionWidget(anywidget.AnyWidget):
         """A widget for attention you already have, with no model behind it (no sentence box).
 
         ``attention`` is what Hugging Face returns (a tuple of ``(1, heads, n, n)``
-        tensors, one per layer) or one ``(layers, heads, n, n)`` numpy or torch array.
+        tensors, one per layer), one ``(layers, heads, n, n)`` numpy or torch array, one
+        layer's ``(heads, n, n)`` (CircuitsVis), or a TransformerLens cache (see ``from_cache``).
         ``col_tokens`` names the columns when they differ from the rows (cross-attention).
         """
         from .tensors import extraction_from_tensors
 
+        if callable(getattr(attention, "keys", None)):  # a TransformerLens cache, not an array
+            return cls.from_cache(attention, tokens, layer=layer, heads=heads, **kwargs)
         extraction = extraction_from_tensors(
             attention, tokens, col_tokens=col_tokens, sentence_b_start=sentence_b_start
         )
         return cls(_extraction=extraction, layer=layer, heads=heads, **kwargs)
+
+    @classmethod
+    def from_cache(cls, cache: Any, tokens: list[str], *, layer: int = 0, heads: list[int] | None = None, **kwargs: Any) -> AttentionWidget:
+        """A widget for a TransformerLens ``ActivationCache`` from ``model.run_with_cache(...)``.
+
+        Shows every layer's ``hook_pattern``; ``tokens`` label the positions (e.g.
+        ``model.to_str_tokens(text)``). The neuron view uses the cache's ``q`` and
+        ``k`` (after rotary where cached) when they reproduce the pattern.
+        """
+        from .lens import extraction_from_cache
+
+        return cls(_extraction=extraction_from_cache(cache, tokens), layer=layer, heads=heads, **kwargs)
 
     # ---- the arrays, for Python users -------------------------------------------------
 
