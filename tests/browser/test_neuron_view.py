@@ -65,3 +65,36 @@ def test_the_neuron_view_shows_the_dot_products_python_computes(lab, page: Page)
     # Hovering the key marks it in the heatmap and the head view through the shared hover.
     expect(widget.locator("[data-testid=heatmap-col-label].is-hover", has_text="deposit")).to_be_visible()
     _screenshot(page, "neuron_view")
+
+
+WIDE_HEADS = [
+    "import torch\n"
+    "from transformers import AutoTokenizer, BertConfig, BertModel\n"
+    "from attnwidget import neuron_view\n"
+    "from attnwidget.models import resolve_model_path\n"
+    "tokenizer = AutoTokenizer.from_pretrained(resolve_model_path('offline'))\n"
+    "torch.manual_seed(0)\n"
+    "config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=256, num_attention_heads=2,\n"
+    "                    num_hidden_layers=1, intermediate_size=64, attn_implementation='eager')\n"
+    "model = BertModel(config).eval()\n"
+    "text = ' '.join(['the river bank was muddy after the rain'] * 16)",
+    "w = neuron_view(model, 'bert', tokenizer, text, head=1)\nw.focus = 40\nw",
+]
+
+
+def test_128_dimensions_and_128_tokens_stay_readable_by_scrolling(lab, page: Page) -> None:
+    lab.run_notebook("neuron_view_wide", WIDE_HEADS)
+    panel = page.locator(".attnwidget").first.locator("[data-testid=neuron-view]")
+    expect(panel.locator("[data-testid=neuron-caption]")).to_contain_text("128 dimensions")
+    assert _kernel(lab, "len(w.tokens)") == 130  # 128 words and [CLS], [SEP]
+    expect(panel.locator("[data-testid=neuron-score]")).to_have_count(130)
+    box = panel.locator("[data-testid=neuron-cells]").bounding_box()
+    assert box["width"] >= 2 * 128 * 4  # every dimension keeps a visible cell, side by side
+    line = panel.locator("[data-testid=neuron-key]").first.bounding_box()
+    assert line["height"] >= 14  # a line stays legible
+    scroller = panel.locator(".aw-nv-scroll")
+    size = scroller.evaluate("e => [e.scrollHeight, e.clientHeight, e.scrollWidth, e.clientWidth]")
+    assert size[0] > size[1]  # the keys scroll
+    _screenshot(page, "neuron_view_128")
+    scroller.evaluate("e => { e.scrollTop = e.scrollHeight; }")
+    expect(panel.locator("[data-testid=neuron-key]").last).to_be_in_viewport()
