@@ -150,3 +150,12 @@ def test_neuron_view_takes_bertviz_show_arguments_and_opens_on_the_head(offline:
 def test_neuron_view_names_a_head_out_of_range(offline: LoadedModel) -> None:
     with pytest.raises(ValueError, match="head must be between 0 and 11, got 12"):
         neuron_view(offline.model, "bert", offline.tokenizer, "The cat sat.", head=12)
+
+
+def test_capture_qk_false_keeps_no_queries_and_says_so() -> None:
+    lean = AttentionWidget(SENTENCE, model="offline", capture_qk=False)
+    assert lean.extraction.queries is None
+    with pytest.raises(ValueError, match="capture_qk=False"):
+        lean.qk(0, 0)
+    lean.sentence = "The river bank."  # a re-run keeps the choice
+    assert lean.extraction.queries is None

@@ -100,6 +100,7 @@ class AttentionWidget(anywidget.AnyWidget):
         heads: list[int] | None = None,
         stream: bool = True,
         max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
+        capture_qk: bool = True,
         _extraction: Extraction | None = None,
         **kwargs: Any,
     ) -> None:
@@ -109,6 +110,7 @@ class AttentionWidget(anywidget.AnyWidget):
         self._version = 0
         self._stream = stream
         self._max_attention_bytes = max_attention_bytes
+        self._capture_qk = capture_qk  # keep queries and keys for w.qk and the neuron view
         self._applying = False  # set while this class writes traits it also observes
 
         if _extraction is None:
@@ -117,7 +119,7 @@ class AttentionWidget(anywidget.AnyWidget):
             self._model_spec = loaded
             _extraction = extract(
                 loaded, sentence, sentence_b=sentence_b, target=target, max_attention_bytes=max_attention_bytes,
-                capture_qk=True,
+                capture_qk=capture_qk,
             )
             self.models = _model_choices(loaded.name, models)
         else:
@@ -187,7 +189,10 @@ class AttentionWidget(anywidget.AnyWidget):
         """
         queries = self.extraction.queries
         if queries is None:
-            raise ValueError("this widget has no queries and keys: it shows attention given to it, with no model")
+            raise ValueError(
+                "this widget has no queries and keys: it shows attention given to it with no model, "
+                "or was made with capture_qk=False"
+            )
         captured = queries.stack(stack or self.stack)
         if not 0 <= layer < captured.n_layers or not 0 <= head < captured.n_heads:
             raise ValueError(
@@ -291,7 +296,7 @@ class AttentionWidget(anywidget.AnyWidget):
                 sentence_b=inputs.sentence_b or None,
                 target=inputs.target or None,
                 max_attention_bytes=self._max_attention_bytes,
-                capture_qk=True,
+                capture_qk=self._capture_qk,
             )
         finally:
             self.busy = False
