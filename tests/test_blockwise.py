@@ -13,14 +13,15 @@ import numpy as np
 import pytest
 import torch
 
-from attnwidget.blockwise import attention_layer, attention_row, pooled_tile, row_logsumexp, top_keys
+from attnwidget.blockwise import Head, attention_layer, attention_row, pooled_tile, row_logsumexp, top_keys
+from attnwidget.longcapture import capture_queries_keys_long
 from attnwidget.queries import StackQueries, capture_queries_keys
 
 N = 2048
 
 
 @pytest.fixture(scope="module")
-def long_decoder() -> tuple[StackQueries, np.ndarray]:
+def model_and_ids() -> tuple[torch.nn.Module, torch.Tensor]:
     from transformers import LlamaConfig, LlamaModel
 
     torch.manual_seed(0)
@@ -34,6 +35,13 @@ def long_decoder() -> tuple[StackQueries, np.ndarray]:
         for layer in model.layers:
             layer.self_attn.q_proj.weight.mul_(8.0)
     ids = torch.randint(0, 100, (1, N), generator=torch.Generator().manual_seed(1))
+    return model, ids
+
+
+@pytest.fixture(scope="module")
+def long_decoder(model_and_ids) -> tuple[StackQueries, np.ndarray]:
+    """The eager capture: queries and keys beside the attention the model materialised."""
+    model, ids = model_and_ids
     with torch.no_grad(), capture_queries_keys(model) as capture:
         output = model(input_ids=ids, output_attentions=True)
     attention = np.stack([layer[0].numpy() for layer in output.attentions])
@@ -55,7 +63,7 @@ def test_a_layer_over_the_budget_is_refused_with_what_it_would_take(long_decoder
 @pytest.mark.parametrize("block", [512, 300])
 def test_rows_from_the_log_sum_exp_are_exact(long_decoder, block: int) -> None:
     queries, attention = long_decoder
-    head = queries.head(1, 3)
+    head = Head(queries, 1, 3)
     lse = row_logsumexp(head, block=block)
     for row in (0, 1, 777, N - 1):
         np.testing.assert_allclose(attention_row(head, lse, row), attention[1, 3, row], atol=1e-5)
@@ -80,7 +88,7 @@ def max_pool_by_loop(matrix: np.ndarray, out_rows: int, out_cols: int) -> np.nda
 )
 def test_heatmap_tiles_are_exactly_max_pooled(long_decoder, rows, cols, out) -> None:
     queries, attention = long_decoder
-    head = queries.head(0, 1)
+    head = Head(queries, 0, 1)
     lse = row_logsumexp(head)
     tile = pooled_tile(head, lse, slice(*rows), slice(*cols), *out, block=300)
     expected = max_pool_by_loop(attention[0, 1, slice(*rows), slice(*cols)], *out)
@@ -89,7 +97,7 @@ def test_heatmap_tiles_are_exactly_max_pooled(long_decoder, rows, cols, out) -> 
 
 def test_top_keys_are_each_rows_strongest(long_decoder) -> None:
     queries, attention = long_decoder
-    head = queries.head(1, 0)
+    head = Head(queries, 1, 0)
     keys, weights = top_keys(head, row_logsumexp(head), count=8, block=300)
     assert keys.shape == weights.shape == (N, 8)
     for row in (0, 5, 1024, N - 1):
@@ -97,3 +105,20 @@ def test_top_keys_are_each_rows_strongest(long_decoder) -> None:
         np.testing.assert_allclose(weights[row], expected, atol=1e-5)
         np.testing.assert_allclose(attention[1, 0, row, keys[row]], weights[row], atol=1e-5)
     assert (np.diff(weights, axis=1) <= 0).all()  # strongest first
+
+
+def test_long_inputs_capture_the_same_queries_and_keys_without_materialising_weights(model_and_ids, long_decoder) -> None:
+    model, ids = model_and_ids
+    eager, attention = long_decoder
+    with torch.no_grad(), capture_queries_keys_long(model) as capture:
+        output = model(input_ids=ids)
+    assert output.attentions is None and model.config._attn_implementation == "eager"  # restored after the pass
+    fused = capture.result()
+    assert fused.causal and all(bias is None for bias in fused.biases)  # the mask is a flag, not n × n floats
+    assert fused.scales == eager.scales
+    np.testing.assert_allclose(fused.queries, eager.queries, atol=1e-5)
+    np.testing.assert_allclose(fused.keys, eager.keys, atol=1e-5)
+    np.testing.assert_allclose(attention_layer(fused, 1, max_bytes=2**30), attention[1], atol=1e-5)
+    head = Head(fused, 0, 2)
+    keys, weights = top_keys(head, row_logsumexp(head), count=4)
+    np.testing.assert_allclose(weights[N - 1], np.sort(attention[0, 2, N - 1])[::-1][:4], atol=1e-5)

@@ -11,31 +11,52 @@ touches at most ``block × block`` scores at a time:
 * :func:`top_keys`: each row's strongest keys (what the head view draws);
 * :func:`attention_layer`: one whole layer, when it fits.
 
-They read a :class:`~attnwidget.queries.HeadQueries` (one head) or
-:class:`~attnwidget.queries.StackQueries` (a layer), so they serve every family
-``queries.py`` captures.
+They read one :class:`Head` of a :class:`~attnwidget.queries.StackQueries`, so they
+serve every family ``queries.py`` captures, and a causal mask is computed block by
+block, never stored.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from .queries import HeadQueries, StackQueries
+from .queries import StackQueries
 
 BLOCK = 512
 """Rows and columns per block: 512 × 512 float32 scores are 1 MiB."""
 
 
-def scores_block(head: HeadQueries, rows: slice, cols: slice) -> np.ndarray:
+@dataclass(frozen=True)
+class Head:
+    """One head of one layer: its queries ``q`` (rows, d_head) and the keys ``k`` (cols, d_head) it reads."""
+
+    stack: StackQueries
+    layer: int
+    index: int
+
+    @property
+    def q(self) -> np.ndarray:
+        return self.stack.queries[self.layer, self.index]
+
+    @property
+    def k(self) -> np.ndarray:
+        return self.stack.keys[self.layer, self.stack.key_head(self.index)]
+
+
+def scores_block(head: Head, rows: slice, cols: slice) -> np.ndarray:
     """The softmax's input for a rectangle: ``q·kᵀ·scale + bias``, float32."""
+    cols = slice(cols.start, min(cols.stop, head.k.shape[0]))
     scores = head.q[rows] @ head.k[cols].T
-    scores *= np.float32(head.scale)
-    if head.bias is not None:
-        scores += head.bias[rows, cols]
+    scores *= np.float32(head.stack.scales[head.layer])
+    bias = head.stack.bias_block(head.layer, head.index, rows, cols)
+    if bias is not None:
+        scores += bias
     return scores
 
 
-def row_logsumexp(head: HeadQueries, block: int = BLOCK) -> np.ndarray:
+def row_logsumexp(head: Head, block: int = BLOCK) -> np.ndarray:
     """Each row's log-sum-exp over all keys, float64 ``(rows,)``, reading one block of scores at a time."""
     n_rows, n_cols = head.q.shape[0], head.k.shape[0]
     out = np.empty(n_rows, dtype=np.float64)
@@ -52,13 +73,13 @@ def row_logsumexp(head: HeadQueries, block: int = BLOCK) -> np.ndarray:
     return out
 
 
-def attention_block(head: HeadQueries, lse: np.ndarray, rows: slice, cols: slice) -> np.ndarray:
+def attention_block(head: Head, lse: np.ndarray, rows: slice, cols: slice) -> np.ndarray:
     """The attention weights of a rectangle, float32, given the rows' log-sum-exp."""
     scores = scores_block(head, rows, cols).astype(np.float64)
     return np.exp(scores - lse[rows, None]).astype(np.float32)
 
 
-def attention_row(head: HeadQueries, lse: np.ndarray, row: int) -> np.ndarray:
+def attention_row(head: Head, lse: np.ndarray, row: int) -> np.ndarray:
     """One row of weights (what the token-focus panel shows), float32 ``(cols,)``."""
     return attention_block(head, lse, slice(row, row + 1), slice(0, head.k.shape[0]))[0]
 
@@ -70,7 +91,7 @@ def pool_bins(size: int, bins: int) -> np.ndarray:
 
 
 def pooled_tile(
-    head: HeadQueries, lse: np.ndarray, rows: slice, cols: slice, out_rows: int, out_cols: int, block: int = BLOCK
+    head: Head, lse: np.ndarray, rows: slice, cols: slice, out_rows: int, out_cols: int, block: int = BLOCK
 ) -> np.ndarray:
     """A rectangle max-pooled to at most ``out_rows × out_cols`` cells: each cell is the largest weight it covers."""
     row_bin = pool_bins(rows.stop - rows.start, out_rows)
@@ -95,7 +116,7 @@ def _runs(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, cells[starts]
 
 
-def top_keys(head: HeadQueries, lse: np.ndarray, count: int, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
+def top_keys(head: Head, lse: np.ndarray, count: int, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
     """Each row's ``count`` strongest keys: (indices int32, weights float32), ``(rows, count)``, strongest first."""
     n_rows, n_cols = head.q.shape[0], head.k.shape[0]
     count = min(count, n_cols)
@@ -129,7 +150,7 @@ def attention_layer(stack: StackQueries, layer: int, max_bytes: int) -> np.ndarr
         )
     out = np.empty((heads, rows, cols), dtype=np.float32)
     for head in range(heads):
-        one = stack.head(layer, head)
+        one = Head(stack, layer, head)
         lse = row_logsumexp(one)
         for r0 in range(0, rows, BLOCK):
             block_rows = slice(r0, min(rows, r0 + BLOCK))

@@ -34,6 +34,8 @@ import numpy as np
 import torch
 
 ATTENTION_FUNCTION = "eager_attention_forward"
+MASKED = np.finfo(np.float32).min
+"""The additive term of a key a query may not see, as the models write it."""
 
 # Patching a module global is process-wide: one capture at a time.
 _PATCH_LOCK = threading.RLock()
@@ -72,13 +74,16 @@ class StackQueries:
     ``(layers, key_heads, cols, d_head)``; query head ``h`` reads key head
     ``h // (heads // key_heads)`` (grouped-query attention repeats each key head).
     ``biases[layer]`` is float32 ``(1 or heads, rows, cols)`` or None; layers that
-    share a bias (the same mask, T5's position bias) share one array.
+    share a bias (the same mask, T5's position bias) share one array. ``causal``
+    adds the causal mask on top without storing it (long inputs, where n × n
+    would not fit): :meth:`bias_block` computes any part of it.
     """
 
     queries: np.ndarray
     keys: np.ndarray
     scales: tuple[float, ...]
     biases: tuple[np.ndarray | None, ...]
+    causal: bool = False
 
     @property
     def n_layers(self) -> int:
@@ -96,10 +101,20 @@ class StackQueries:
         return head // (self.n_heads // int(self.keys.shape[1]))
 
     def head(self, layer: int, head: int) -> HeadQueries:
-        bias = self.biases[layer]
-        if bias is not None:
-            bias = bias[head if bias.shape[0] > 1 else 0]
+        """One head, its bias as a dense (rows, cols) array (the causal mask too, when ``causal``)."""
+        rows, cols = self.queries.shape[2], self.keys.shape[2]
+        bias = self.bias_block(layer, head, slice(0, rows), slice(0, cols))
         return HeadQueries(self.queries[layer, head], self.keys[layer, self.key_head(head)], self.scales[layer], bias)
+
+    def bias_block(self, layer: int, head: int, rows: slice, cols: slice) -> np.ndarray | None:
+        """The additive term of a rectangle of one head's scores, float32, or None when nothing is added."""
+        bias = self.biases[layer]
+        block = None if bias is None else bias[head if bias.shape[0] > 1 else 0, rows, cols]
+        if not self.causal:
+            return block
+        future = np.arange(rows.start, rows.stop)[:, None] < np.arange(cols.start, min(cols.stop, self.keys.shape[2]))
+        mask = np.where(future, MASKED, np.float32(0.0)).astype(np.float32)
+        return mask if block is None else block + mask
 
 
 @dataclass(frozen=True)
