@@ -120,5 +120,11 @@ def test_long_inputs_capture_the_same_queries_and_keys_without_materialising_wei
     np.testing.assert_allclose(fused.keys, eager.keys, atol=1e-5)
     np.testing.assert_allclose(attention_layer(fused, 1, max_bytes=2**30), attention[1], atol=1e-5)
     head = Head(fused, 0, 2)
-    keys, weights = top_keys(head, row_logsumexp(head), count=4)
-    np.testing.assert_allclose(weights[N - 1], np.sort(attention[0, 2, N - 1])[::-1][:4], atol=1e-5)
+    lse = row_logsumexp(head, block=300)
+    keys, weights = top_keys(head, lse, count=4, block=300)
+    for row in (1, 2, 700, N - 1):  # rows 1 and 2 see fewer than 4 keys: the rest weigh 0
+        np.testing.assert_allclose(weights[row], np.sort(attention[0, 2, row])[::-1][:4], atol=1e-5)
+        np.testing.assert_allclose(attention[0, 2, row, keys[row]], weights[row], atol=1e-5)
+    # Blocks above the diagonal are skipped, not computed: the tile still matches the model's attention.
+    tile = pooled_tile(head, lse, slice(0, N), slice(0, N), 97, 131, block=300)
+    np.testing.assert_allclose(tile, max_pool_by_loop(attention[0, 2], 97, 131), atol=1e-5)

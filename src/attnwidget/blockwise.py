@@ -56,27 +56,40 @@ def scores_block(head: Head, rows: slice, cols: slice) -> np.ndarray:
     return scores
 
 
+def column_blocks(head: Head, rows: slice, block: int) -> range:
+    """Where the blocks of columns start that ``rows`` can see: a causal head's rows see no later column."""
+    end = head.k.shape[0]
+    if head.stack.causal:
+        end = min(end, rows.stop)
+    return range(0, end, block)
+
+
 def row_logsumexp(head: Head, block: int = BLOCK) -> np.ndarray:
     """Each row's log-sum-exp over all keys, float64 ``(rows,)``, reading one block of scores at a time."""
-    n_rows, n_cols = head.q.shape[0], head.k.shape[0]
+    n_rows = head.q.shape[0]
     out = np.empty(n_rows, dtype=np.float64)
     for r0 in range(0, n_rows, block):
         rows = slice(r0, min(n_rows, r0 + block))
         top = np.full(rows.stop - r0, -np.inf)
         total = np.zeros(rows.stop - r0)
-        for c0 in range(0, n_cols, block):
-            scores = scores_block(head, rows, slice(c0, c0 + block)).astype(np.float64)
+        for c0 in column_blocks(head, rows, block):
+            scores = scores_block(head, rows, slice(c0, c0 + block))
             new_top = np.maximum(top, scores.max(axis=1))
-            total = total * np.exp(top - new_top) + np.exp(scores - new_top[:, None]).sum(axis=1)
+            shifted = np.exp(scores - new_top[:, None].astype(np.float32))
+            total = total * np.exp(top - new_top) + shifted.sum(axis=1, dtype=np.float64)
             top = new_top
         out[rows] = top + np.log(total)
     return out
 
 
+def weights_from_scores(scores: np.ndarray, lse: np.ndarray) -> np.ndarray:
+    """``exp(score − lse)`` row by row, float32: the softmax without ever summing again."""
+    return np.exp(scores - lse[:, None].astype(np.float32))
+
+
 def attention_block(head: Head, lse: np.ndarray, rows: slice, cols: slice) -> np.ndarray:
     """The attention weights of a rectangle, float32, given the rows' log-sum-exp."""
-    scores = scores_block(head, rows, cols).astype(np.float64)
-    return np.exp(scores - lse[rows, None]).astype(np.float32)
+    return weights_from_scores(scores_block(head, rows, cols), lse[rows])
 
 
 def attention_row(head: Head, lse: np.ndarray, row: int) -> np.ndarray:
@@ -100,11 +113,15 @@ def pooled_tile(
     for r0 in range(rows.start, rows.stop, block):
         r1 = min(rows.stop, r0 + block)
         row_starts, row_cells = _runs(row_bin[r0 - rows.start : r1 - rows.start])
-        for c0 in range(cols.start, cols.stop, block):
+        last_col = min(cols.stop, r1) if head.stack.causal else cols.stop  # later blocks are all zero
+        for c0 in range(cols.start, last_col, block):
             c1 = min(cols.stop, c0 + block)
             col_starts, col_cells = _runs(col_bin[c0 - cols.start : c1 - cols.start])
-            weights = attention_block(head, lse, slice(r0, r1), slice(c0, c1))
-            pooled = np.maximum.reduceat(np.maximum.reduceat(weights, row_starts, axis=0), col_starts, axis=1)
+            # Within a row, the largest weight is exp(largest score − lse): pool the scores over
+            # columns first, so exp runs on one value per screen column, not per key.
+            by_column = np.maximum.reduceat(scores_block(head, slice(r0, r1), slice(c0, c1)), col_starts, axis=1)
+            weights = weights_from_scores(by_column, lse[r0:r1])
+            pooled = np.maximum.reduceat(weights, row_starts, axis=0)
             cells = np.ix_(row_cells, col_cells)
             tile[cells] = np.maximum(tile[cells], pooled)
     return tile
@@ -124,19 +141,27 @@ def top_keys(head: Head, lse: np.ndarray, count: int, block: int = BLOCK) -> tup
     weights = np.empty((n_rows, count), dtype=np.float32)
     for r0 in range(0, n_rows, block):
         rows = slice(r0, min(n_rows, r0 + block))
-        best_w = np.empty((rows.stop - r0, 0), dtype=np.float32)
+        # The strongest keys of a row are those of its largest scores: rank scores, exp only the winners.
+        best_s = np.empty((rows.stop - r0, 0), dtype=np.float32)
         best_k = np.empty((rows.stop - r0, 0), dtype=np.int64)
-        for c0 in range(0, n_cols, block):
-            block_w = attention_block(head, lse, rows, slice(c0, c0 + block))
-            best_w = np.concatenate([best_w, block_w], axis=1)
-            best_k = np.concatenate([best_k, np.broadcast_to(np.arange(c0, c0 + block_w.shape[1]), block_w.shape)], axis=1)
-            if best_w.shape[1] > count:  # keep the running top `count` only
-                keep = np.argpartition(-best_w, count - 1, axis=1)[:, :count]
-                best_w, best_k = np.take_along_axis(best_w, keep, axis=1), np.take_along_axis(best_k, keep, axis=1)
-        order = np.lexsort((best_k, -best_w), axis=1)  # strongest first, ties by key index
-        weights[rows] = np.take_along_axis(best_w, order, axis=1)
+        for c0 in _top_key_blocks(head, rows, block, count):
+            block_s = scores_block(head, rows, slice(c0, c0 + block))
+            best_s = np.concatenate([best_s, block_s], axis=1)
+            best_k = np.concatenate([best_k, np.broadcast_to(np.arange(c0, c0 + block_s.shape[1]), block_s.shape)], axis=1)
+            if best_s.shape[1] > count:  # keep the running top `count` only
+                keep = np.argpartition(-best_s, count - 1, axis=1)[:, :count]
+                best_s, best_k = np.take_along_axis(best_s, keep, axis=1), np.take_along_axis(best_k, keep, axis=1)
+        order = np.lexsort((best_k, -best_s), axis=1)  # strongest first, ties by key index
+        weights[rows] = weights_from_scores(np.take_along_axis(best_s, order, axis=1), lse[rows])
         keys[rows] = np.take_along_axis(best_k, order, axis=1)
     return keys, weights
+
+
+def _top_key_blocks(head: Head, rows: slice, block: int, count: int) -> range:
+    """The visible blocks of columns, and enough masked ones that every row has ``count`` candidates."""
+    visible = column_blocks(head, rows, block)
+    needed = -(-count // block) * block  # whole blocks covering `count` columns
+    return range(0, max(visible.stop, min(needed, head.k.shape[0])), block)
 
 
 def attention_layer(stack: StackQueries, layer: int, max_bytes: int) -> np.ndarray:
