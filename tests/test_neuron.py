@@ -159,3 +159,11 @@ def test_capture_qk_false_keeps_no_queries_and_says_so() -> None:
         lean.qk(0, 0)
     lean.sentence = "The river bank."  # a re-run keeps the choice
     assert lean.extraction.queries is None
+
+
+def test_bias_row_gives_one_rows_additive_term(tiny_model) -> None:
+    gpt2 = AttentionWidget(SENTENCE, model=tiny_model("gpt2"))
+    head = gpt2.qk(0, 1)
+    row = head.bias_row(2)
+    assert (row[:3] == 0).all() and (row[3:] < -1e30).all()  # the causal mask: nothing after token 2
+    np.testing.assert_array_equal(row, head.bias[2])
