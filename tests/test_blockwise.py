@@ -107,7 +107,9 @@ def test_top_keys_are_each_rows_strongest(long_decoder) -> None:
     assert (np.diff(weights, axis=1) <= 0).all()  # strongest first
 
 
-def test_long_inputs_capture_the_same_queries_and_keys_without_materialising_weights(model_and_ids, long_decoder) -> None:
+def test_long_inputs_capture_the_same_queries_and_keys_without_materialising_weights(
+    model_and_ids, long_decoder
+) -> None:
     model, ids = model_and_ids
     eager, attention = long_decoder
     with torch.no_grad(), capture_queries_keys_long(model) as capture:

@@ -68,7 +68,9 @@ def assert_queries_reproduce_attention(extraction: Extraction) -> None:
                 np.testing.assert_allclose(log_recomputed[kept], np.log(returned[kept]), atol=5e-6, err_msg=where)
 
 
-def test_self_attention_families_queries_reproduce_attention(tiny_model: TinyModel, self_attention_family: Family) -> None:
+def test_self_attention_families_queries_reproduce_attention(
+    tiny_model: TinyModel, self_attention_family: Family
+) -> None:
     loaded = tiny_model(self_attention_family.name)
     assert_queries_reproduce_attention(extract(loaded, SENTENCE, capture_qk=True))
 

@@ -147,7 +147,8 @@ def top_keys(head: Head, lse: np.ndarray, count: int, block: int = BLOCK) -> tup
         for c0 in _top_key_blocks(head, rows, block, count):
             block_s = scores_block(head, rows, slice(c0, c0 + block))
             best_s = np.concatenate([best_s, block_s], axis=1)
-            best_k = np.concatenate([best_k, np.broadcast_to(np.arange(c0, c0 + block_s.shape[1]), block_s.shape)], axis=1)
+            block_k = np.broadcast_to(np.arange(c0, c0 + block_s.shape[1]), block_s.shape)
+            best_k = np.concatenate([best_k, block_k], axis=1)
             if best_s.shape[1] > count:  # keep the running top `count` only
                 keep = np.argpartition(-best_s, count - 1, axis=1)[:, :count]
                 best_s, best_k = np.take_along_axis(best_s, keep, axis=1), np.take_along_axis(best_k, keep, axis=1)

@@ -100,7 +100,8 @@ def _record(capture: LongCapture, module: Any, query: torch.Tensor, key: torch.T
     scaling = kwargs.get("scaling")
     is_causal = kwargs.get("is_causal")
     # transformers' own rule (sdpa_attention_forward): causal when no mask is given and the module is causal.
-    causal = mask is None and rows > 1 and bool(is_causal if is_causal is not None else getattr(module, "is_causal", True))
+    module_causal = is_causal if is_causal is not None else getattr(module, "is_causal", True)
+    causal = mask is None and rows > 1 and bool(module_causal)
     capture.queries.append(query[0].detach().to(torch.float32).cpu().numpy())
     capture.keys.append(key[0].detach().to(torch.float32).cpu().numpy())
     capture.scales.append(float(query.shape[-1] ** -0.5 if scaling is None else scaling))

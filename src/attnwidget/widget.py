@@ -157,7 +157,9 @@ class AttentionWidget(anywidget.AnyWidget):
         return cls(_extraction=extraction, layer=layer, heads=heads, **kwargs)
 
     @classmethod
-    def from_cache(cls, cache: Any, tokens: list[str], *, layer: int = 0, heads: list[int] | None = None, **kwargs: Any) -> AttentionWidget:
+    def from_cache(
+        cls, cache: Any, tokens: list[str], *, layer: int = 0, heads: list[int] | None = None, **kwargs: Any
+    ) -> AttentionWidget:
         """A widget for a TransformerLens ``ActivationCache`` from ``model.run_with_cache(...)``.
 
         Shows every layer's ``hook_pattern``; ``tokens`` label the positions (e.g.
