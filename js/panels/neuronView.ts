@@ -178,8 +178,15 @@ export function createNeuronView(context: PanelContext): Panel {
 
     const row = queryRow(state, view);
     const queries = state.queries;
-    const ready = queries && queries.layer === state.layer && queries.head === head && queries.stack === state.stack;
-    if (state.queriesError || typeof row === "string" || !ready || !stack) {
+    const ready =
+      queries !== null &&
+      queries.version === state.data?.version &&
+      queries.stack === state.stack &&
+      queries.layer === state.layer &&
+      queries.head === head &&
+      typeof row === "number" &&
+      row < queries.rows;
+    if (state.queriesError || typeof row === "string" || !ready || !queries || !stack) {
       setText(caption, state.queriesError || (typeof row === "string" ? row : `Loading the queries and keys of layer ${state.layer}, head ${head}…`));
       scroller.hidden = true;
       shown = null;
@@ -188,15 +195,16 @@ export function createNeuronView(context: PanelContext): Panel {
     }
     scroller.hidden = false;
     const cols = view.current?.cols ?? Int32Array.from({ length: queries.cols }, (_, i) => i);
-    const key = [queries.version, queries.stack, queries.layer, queries.head, row, sorted, cols.length, state.hideSpecial, state.pairFilter].join("|");
+    const theme = context.theme();
+    const key = [queries.version, queries.stack, queries.layer, queries.head, row, sorted, cols.length, state.hideSpecial, state.pairFilter, theme.dark].join("|");
     if (key !== drawnKey) {
       drawnKey = key;
       const layout = neuronLayout(queries, row, cols, sorted);
       shown = { layout, queries, tokens: stack.cols, queryToken: stack.rows[row] ?? "" };
       setText(caption, captionText(queries, stack.rows[row] ?? "", state.layer));
       drawLabels(labels, shown.layout, shown.tokens, shown.queryToken);
-      drawNumbers(numbers, shown.layout, context.theme());
-      drawCells(canvas, shown.layout, queries, context.theme());
+      drawNumbers(numbers, shown.layout, theme);
+      drawCells(canvas, shown.layout, queries, theme);
     }
     markHover(state);
   }

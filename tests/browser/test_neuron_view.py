@@ -21,9 +21,12 @@ def _kernel(lab, expression: str):
 
 
 def _screenshot(page: Page, name: str) -> None:
+    """Pictures of the widget and of the panel, to look at, when ATTNWIDGET_SCREENSHOTS names a directory."""
     directory = os.environ.get("ATTNWIDGET_SCREENSHOTS")
     if directory:
-        page.locator(".attnwidget").first.screenshot(path=str(Path(directory) / f"{name}.png"))
+        widget = page.locator(".attnwidget").first
+        widget.screenshot(path=str(Path(directory) / f"{name}.png"))
+        widget.locator("[data-testid=neuron-view]").screenshot(path=str(Path(directory) / f"{name}-panel.png"))
 
 
 def test_the_neuron_view_shows_the_dot_products_python_computes(lab, page: Page) -> None:
