@@ -265,8 +265,10 @@ def check_layer_request(content: Mapping[str, Any], stacks: Mapping[str, StackSh
     if isinstance(layers, str | bytes | Mapping) or not isinstance(layers, Sequence):
         raise ValueError(f"layers must be a list of layer indices, got {shorten(layers)}")
     n_layers = stacks[stack].n_layers
-    wanted: list[int] = []
-    for layer in layers[: 4 * n_layers]:  # look at a bounded prefix: repeats beyond it change nothing
-        if is_int(layer) and 0 <= layer < n_layers and layer not in wanted:
-            wanted.append(int(layer))
-    return version, stack, wanted
+    wanted: dict[int, None] = {}  # insertion-ordered set
+    for layer in layers:
+        if is_int(layer) and 0 <= layer < n_layers:
+            wanted[int(layer)] = None
+            if len(wanted) == n_layers:
+                break  # every layer asked for: the rest can only repeat
+    return version, stack, list(wanted)

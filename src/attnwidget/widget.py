@@ -46,6 +46,13 @@ def _bundle(name: str) -> str | Path:
             "in the repository, or install the package with pip, which builds it"
         ) from None
 
+def _checked(default: Any) -> t.Any:
+    """A synced view-state trait whose every value, None included, goes through the validator."""
+    trait = t.Any(default)
+    trait.allow_none = False  # traitlets' Any lets None skip validation otherwise
+    return trait.tag(sync=True)
+
+
 _VIEW_TRAITS = ("stack", "direction", "layer", "heads", "focus", "pair_filter", "hide_special", "threshold")
 """In the order the constructor applies them: ranges depend on the stack and direction."""
 
@@ -77,14 +84,14 @@ class AttentionWidget(anywidget.AnyWidget):
 
     # View state, shared by every panel and by Python; the only traits the page may set.
     # Typed Any: `validation.py` checks them (a bool is not an int, NaN is not a threshold).
-    stack = t.Any("self").tag(sync=True)  # which attention: self, encoder, decoder, cross
-    layer = t.Any(0).tag(sync=True)
-    heads = t.Any([]).tag(sync=True)
-    focus = t.Any(None).tag(sync=True)  # token index, or None
-    direction = t.Any("attends_to").tag(sync=True)
-    pair_filter = t.Any("all").tag(sync=True)
-    hide_special = t.Any(False).tag(sync=True)
-    threshold = t.Any(0.0).tag(sync=True)
+    stack = _checked("self")  # which attention: self, encoder, decoder, cross
+    layer = _checked(0)
+    heads = _checked([])
+    focus = _checked(None)  # token index, or None
+    direction = _checked("attends_to")
+    pair_filter = _checked("all")
+    hide_special = _checked(False)
+    threshold = _checked(0.0)
 
     # Read-outs. `tokens` are the shown stack's rows ("from"), `col_tokens` its columns ("to"):
     # the same list except for cross-attention, where rows are decoder and columns encoder tokens.
@@ -271,7 +278,9 @@ class AttentionWidget(anywidget.AnyWidget):
         )
         if accepted:
             try:
-                super().set_state(accepted)
+                # The page's own values: the validators normalise them (heads sorted) and
+                # ipywidgets sends back any that changed, so the page holds Python's form.
+                super().set_state({name: sync_data[name] for name in accepted})
             except t.TraitError as error:  # cannot happen after the check above; never let the page desync
                 refused.update({name: str(error) for name in accepted})
         if refused:
