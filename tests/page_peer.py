@@ -81,7 +81,8 @@ def listen(widget: AttentionWidget, monkeypatch) -> Wire:
     wire = Wire()
 
     def send(msg: dict, buffers: list | None = None) -> None:
-        json.dumps(msg, allow_nan=False).encode("utf-8")  # what the comm would fail on
+        # jupyter_client packs messages like this: NaN or a lone surrogate would fail here as there.
+        json.dumps(msg, ensure_ascii=False, allow_nan=False).encode("utf8", errors="surrogateescape")
         wire.messages.append((msg, list(buffers or [])))
 
     monkeypatch.setattr(widget, "_send", send)
