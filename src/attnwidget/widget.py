@@ -433,7 +433,9 @@ class AttentionWidget(anywidget.AnyWidget):
                 sentence_b=self.sentence_b if run.sentence_b is None else run.sentence_b,
                 target=self.target if run.target is None else run.target,
             )
-            prepared = self._prepare(inputs, self._model_spec if run.model is None else run.model)
+            # The current model by what it is (it may be a (model, tokenizer) pair), others by their name.
+            model = self._model_spec if run.model in (None, self.model) else run.model
+            prepared = self._prepare(inputs, model)
         except KeyboardInterrupt:
             self._answer(request, "the run was interrupted; the last view is kept")
             raise
