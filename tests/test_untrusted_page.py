@@ -377,3 +377,9 @@ def test_changing_the_callers_tensor_afterwards_changes_neither_python_nor_the_p
 def test_the_attention_python_holds_is_read_only(widget: AttentionWidget) -> None:
     with pytest.raises(ValueError, match="read-only"):
         widget.attention[0, 0, 0, 0] = 1.0
+
+
+def test_an_empty_model_name_from_python_is_refused_before_loading(widget: AttentionWidget) -> None:
+    with pytest.raises(ValueError, match="model is empty"):
+        widget.model = " "
+    assert widget.model == "offline"

@@ -303,10 +303,9 @@ class AttentionWidget(anywidget.AnyWidget):
         name, value = proposal["trait"].name, proposal["value"]
         if self._committing:
             return value
-        if name == "model":
-            rules.check_text(value, "model", allow_empty=False)
-        else:
-            rules.check_text(value, name)
+        rules.check_text(value, name)
+        if name == "model" and not value.strip():
+            raise ValueError("model is empty: give a Hugging Face id, a local directory or 'offline'")
         if value == getattr(self, name):
             return value
         if self._closed:
