@@ -21,7 +21,7 @@ from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
 from .models import LoadedModel, ModelSpec, load_model
 from .payload import EncodedExtraction
 from .result import Extraction
-from .validation import DIRECTIONS, PAIR_FILTERS, StackShape
+from .validation import StackShape
 
 log = logging.getLogger(__name__)
 
