@@ -18,7 +18,7 @@ from attnwidget.encoding import (
 )
 from attnwidget.extraction import extract
 from attnwidget.models import LoadedModel
-from attnwidget.payload import EncodedExtraction
+from attnwidget.payload import EncodedExtraction, payload_bytes
 from attnwidget.result import Extraction
 from attnwidget.tensors import extraction_from_tensors
 
@@ -184,3 +184,12 @@ def test_cross_attention_payload_has_row_and_column_labels_of_its_own() -> None:
     assert stack_payload["rows"] == [" Das", " Haus"] and stack_payload["cols"] == [" the", " bank", "</s>"]
     assert stack_payload["col_special"] == [False, False, True]
     assert decode_array(stack_payload["layers"]["0"]).shape == (1, 2, 3)
+
+
+def test_a_streamed_state_holds_the_shown_layer_then_as_many_following_layers_as_fit_in_1_mib() -> None:
+    attention = np.full((6, 2, 300, 300), 1 / 300, dtype=np.float32)  # 180 kB of codes per layer
+    encoded = EncodedExtraction(extraction_from_tensors(attention, ["t"] * 300), version=1)
+    payload = encoded.state_payload("self", 4, stream=True)
+    assert list(payload["stacks"]["self"]["layers"]) == ["4", "5", "0", "1", "2"]
+    assert payload_bytes(payload) <= 2**20
+    assert len(encoded.state_payload("self", 4, stream=False)["stacks"]["self"]["layers"]) == 6

@@ -57,15 +57,31 @@ class EncodedExtraction:
     def state_payload(self, stack: str, layer: int, *, stream: bool) -> dict:
         """The ``_data`` dict, kept under :data:`EAGER_BYTES` of buffers when streaming.
 
-        Everything when small or not streaming; else the row scales if they are small
-        and the layer on screen if it fits beside them; the page asks for the rest.
+        Everything when small or not streaming. Otherwise the row scales if they are
+        small, then the layer on screen and as many of the following layers as fit
+        beside them; the page asks for the rest.
         """
         if not stream or self.total_values + self.scale_bytes <= EAGER_BYTES:
             return self.payload(None)
         with_scales = self.scale_bytes <= INLINE_SCALE_BYTES
-        shown = self.extraction.stacks[stack].attention[layer].size
-        fits = with_scales and shown + self.scale_bytes <= EAGER_BYTES
-        return self.payload({stack: [layer] if fits else []}, scales=with_scales)
+        eager: dict[str, list[int]] = {}
+        room = EAGER_BYTES - self.scale_bytes
+        for name, index in self._layers_from(stack, layer) if with_scales else ():
+            size = self.extraction.stacks[name].attention[index].size
+            if size > room:
+                break
+            eager.setdefault(name, []).append(index)
+            room -= size
+        return self.payload(eager, scales=with_scales)
+
+    def _layers_from(self, stack: str, layer: int) -> Iterator[tuple[str, int]]:
+        """Every (stack, layer): the one on screen first, then the rest of its stack, then the other stacks."""
+        n_layers = self.extraction.stacks[stack].n_layers
+        for offset in range(n_layers):
+            yield stack, (layer + offset) % n_layers
+        for name, other in self.extraction.stacks.items():
+            if name != stack:
+                yield from ((name, index) for index in range(other.n_layers))
 
     def quantized_layer(self, stack_name: str, layer: int) -> np.ndarray:
         stack = self.extraction.stacks[stack_name]
