@@ -92,9 +92,12 @@ def test_a_burst_of_submissions_never_shows_an_older_sentence_in_the_box(lab, pa
     box = widget.locator("[data-testid=sentence-input]")
     expect(widget.locator("[data-testid=token]", has_text="deposit").first).to_be_visible()
 
+    expect(page.locator(".attnwidget")).to_have_count(1)
     box.fill("Slow one about a boat.")
     box.press("Enter")
+    expect(widget.locator("[data-testid=status]")).to_contain_text("Running the model")
     box.fill("Slow two about a river.")
+    expect(box).to_have_value("Slow two about a river.")
     box.press("Enter")
     _record_box(page)
     expect(widget.locator("[data-testid=token]", has_text="river").first).to_be_visible(timeout=30_000)
