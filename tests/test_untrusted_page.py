@@ -383,3 +383,12 @@ def test_an_empty_model_name_from_python_is_refused_before_loading(widget: Atten
     with pytest.raises(ValueError, match="model is empty"):
         widget.model = " "
     assert widget.model == "offline"
+
+
+def test_a_run_from_the_page_is_answered_even_when_showing_its_result_fails(widget: AttentionWidget, monkeypatch) -> None:
+    def failing_commit(*args, **kwargs):
+        raise RuntimeError("could not show it")
+
+    monkeypatch.setattr(widget, "_commit", failing_commit)
+    page_sends(widget, {"type": "run", "request": 9, "sentence": "Another one."})
+    assert widget._request == 9 and "could not show it" in widget.error

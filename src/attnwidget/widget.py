@@ -441,7 +441,10 @@ class AttentionWidget(anywidget.AnyWidget):
         except Exception as error:  # noqa: BLE001 - every failure is shown, the last view kept
             self._answer(request, _describe(error))
             return
-        self._commit(prepared, request=request)
+        try:
+            self._commit(prepared, request=request)
+        except Exception as error:  # noqa: BLE001 - the page waits for an answer: it must get one
+            self._answer(request, _describe(error))
 
     def _answer(self, request: int, error: str) -> None:
         with self.hold_sync():
