@@ -6,7 +6,6 @@ what to send when, and turns page requests into calls.
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,11 +18,10 @@ import traitlets as t
 from . import validation as rules
 from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
 from .models import LoadedModel, ModelSpec, load_model
+from .page import PageSide
 from .payload import EncodedExtraction
 from .result import Extraction
 from .validation import StackShape
-
-log = logging.getLogger(__name__)
 
 _STATIC = Path(__file__).parent / "static"
 
@@ -59,7 +57,7 @@ _VIEW_TRAITS = ("stack", "direction", "layer", "heads", "focus", "pair_filter", 
 _INPUT_TRAITS = ("sentence", "sentence_b", "target", "model")
 
 
-class AttentionWidget(anywidget.AnyWidget):
+class AttentionWidget(PageSide, anywidget.AnyWidget):
     """A live, linked view of a Transformer's attention for one input.
 
     >>> w = AttentionWidget("He went to the bank to deposit money.", model="offline")
@@ -260,40 +258,6 @@ class AttentionWidget(anywidget.AnyWidget):
     def _focus_axis_size(self) -> int:
         return rules.focus_axis_size(self._stack_shapes()[self.stack], self.direction)
 
-    # ---- values from the page ---------------------------------------------------------
-
-    def set_state(self, sync_data: dict) -> None:
-        """A state update from the page: only view state, only valid values; the rest snaps back.
-
-        A refused value is answered with Python's value (the page's control returns
-        to it) and a ``refused`` message the page shows in its error line.
-        """
-        if not isinstance(sync_data, dict):
-            log.warning("attnwidget: ignored a state update from the page that is not a dict: %s", rules.shorten(sync_data))
-            return
-        if self._encoded is None:
-            return
-        accepted, refused = rules.check_page_patch(
-            sync_data, stacks=self._stack_shapes(), stack=self.stack, direction=self.direction
-        )
-        if accepted:
-            try:
-                # The page's own values: the validators normalise them (heads sorted) and
-                # ipywidgets sends back any that changed, so the page holds Python's form.
-                super().set_state({name: sync_data[name] for name in accepted})
-            except t.TraitError as error:  # cannot happen after the check above; never let the page desync
-                refused.update({name: str(error) for name in accepted})
-        if refused:
-            self._refuse(refused)
-
-    def _refuse(self, refused: dict[str, str]) -> None:
-        names = [name for name in refused if name in self.keys]
-        if names:
-            self.send_state(names)
-        message = "; ".join(refused.values())
-        log.info("attnwidget: refused from the page: %s", message)
-        self.send({"type": "refused", "message": rules.shorten_text(f"Not applied: {message}")})
-
     # ---- re-running -------------------------------------------------------------------
 
     @t.validate(*_INPUT_TRAITS)
@@ -386,72 +350,6 @@ class AttentionWidget(anywidget.AnyWidget):
         finally:
             self._committing = False
 
-    # ---- messages from the page -------------------------------------------------------
-
-    def _on_page_message(self, _widget: Any, content: Any, _buffers: list) -> None:
-        """Every message is answered or ignored with one log line; none raises into the kernel."""
-        kind = content.get("type") if isinstance(content, dict) else None
-        if kind == "layers":
-            self._send_layers(content)
-        elif kind == "run":
-            self._run_from_page(content)
-        else:
-            log.warning("attnwidget: ignored a page message of unknown type: %s", rules.shorten(content))
-
-    def _send_layers(self, content: dict) -> None:
-        """At most each layer of one stack once per request, and none that `_data` already holds."""
-        encoded = self._encoded
-        try:
-            version, stack, layers = rules.check_layer_request(content, self._stack_shapes())
-        except ValueError as error:
-            log.warning("attnwidget: ignored a malformed layer request: %s", error)
-            return
-        if encoded is None or version != encoded.version:
-            return  # a request for data the page has already replaced
-        held = self._data.get("stacks", {}).get(stack, {}).get("layers", {})
-        for layer in layers:
-            if str(layer) in held:
-                continue
-            for message, buffers in encoded.layer_messages(stack, layer):
-                self.send(message, buffers)
-
-    def _run_from_page(self, content: dict) -> None:
-        """A sentence or model chosen in the page. Answered by setting `_request` to its id
-        with the new state, or with `error` (the last good view stays); never raises."""
-        try:
-            request = rules.check_request_id(content.get("request"))
-        except ValueError as error:
-            log.warning("attnwidget: ignored a run message: %s", error)
-            return
-        try:
-            if not self.has_model or self._model_spec is None:
-                raise ValueError("this widget shows tensors given to it and has no model to re-run")
-            run = rules.check_run_message(content, self.models)
-            inputs = _Inputs(
-                sentence=self.sentence if run.sentence is None else run.sentence,
-                sentence_b=self.sentence_b if run.sentence_b is None else run.sentence_b,
-                target=self.target if run.target is None else run.target,
-            )
-            # The current model by what it is (it may be a (model, tokenizer) pair), others by their name.
-            model = self._model_spec if run.model in (None, self.model) else run.model
-            prepared = self._prepare(inputs, model)
-        except KeyboardInterrupt:
-            self._answer(request, "the run was interrupted; the last view is kept")
-            raise
-        except Exception as error:  # noqa: BLE001 - every failure is shown, the last view kept
-            self._answer(request, _describe(error))
-            return
-        try:
-            self._commit(prepared, request=request)
-        except Exception as error:  # noqa: BLE001 - the page waits for an answer: it must get one
-            self._answer(request, _describe(error))
-
-    def _answer(self, request: int, error: str) -> None:
-        with self.hold_sync():
-            self.error = error
-            self._request = request
-
-
 @dataclass(frozen=True)
 class _Inputs:
     """The texts one run reads; empty strings mean "none" (no pair, a generated target)."""
@@ -483,8 +381,3 @@ def _model_choices(current: str, models: list[str] | None) -> list[str]:
     if current not in choices:
         choices.insert(0, current)
     return choices
-
-
-def _describe(error: Exception) -> str:
-    message = str(error).strip() or type(error).__name__
-    return message if isinstance(error, (ValueError, OSError)) else f"{type(error).__name__}: {message}"
