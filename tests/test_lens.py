@@ -102,3 +102,32 @@ def test_from_attentions_takes_circuitsvis_one_layer_arrays(cache) -> None:
 def test_from_attentions_given_a_cache_reads_it_as_from_cache_does(cache) -> None:
     widget = AttentionWidget.from_attentions(cache, TOKENS)  # it used to fail with "dtype <U30"
     assert widget.attention.shape == (N_LAYERS, N_HEADS, 6, 6)
+
+
+def test_from_cache_checks_the_budget_before_converting_a_pattern(cache, monkeypatch) -> None:
+    import attnwidget.lens as lens
+
+    monkeypatch.setattr(lens, "_one_example", lambda *args, **kwargs: pytest.fail("converted before the check"))
+    # 2 layers × 4 heads × 6 × 6 × 4 bytes = 1,152 bytes as float32
+    with pytest.raises(ValueError, match=r"1.2 kB \(2 layers × 4 heads × 6 × 6 × 4 bytes\), over the budget of 1.0 kB"):
+        AttentionWidget.from_cache(cache, TOKENS, max_attention_bytes=1000)
+    with pytest.raises(ValueError, match="over the budget"):
+        AttentionWidget.from_attentions(cache, TOKENS, max_attention_bytes=1000)
+
+
+def test_the_widget_keeps_its_own_copy_of_the_caches_patterns() -> None:
+    cache = run_with_cache()
+    original = cache["blocks.0.attn.hook_pattern"][0].numpy().copy()
+    widget = AttentionWidget.from_cache(cache, TOKENS)
+    cache["blocks.0.attn.hook_pattern"].zero_()
+    np.testing.assert_array_equal(widget.attention[0], original)
+    assert not widget.attention.flags.writeable
+
+
+def test_a_circuitsvis_array_over_the_budget_is_refused_before_converting(monkeypatch) -> None:
+    import attnwidget.tensors as tensors
+
+    monkeypatch.setattr(tensors, "attention_array", lambda *args, **kwargs: pytest.fail("converted before the check"))
+    pattern = torch.zeros((12, 64, 64), dtype=torch.float16)  # (heads, dest, src): 196,608 bytes as float32
+    with pytest.raises(ValueError, match="196.6 kB.*1 layers × 12 heads.*over the budget of 100.0 kB"):
+        AttentionWidget.from_attentions(pattern, ["t"] * 64, max_attention_bytes=100_000)

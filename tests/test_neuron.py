@@ -117,7 +117,7 @@ def test_bad_requests_from_the_page_are_ignored_with_one_log_line(
     with caplog.at_level(logging.WARNING, logger="attnwidget"):
         sent = answers_to(widget, {"type": "qk", "version": widget._data["version"], **request_}, monkeypatch)
     assert sent == []
-    assert len(caplog.records) == 1 and "ignored a queries request" in caplog.records[0].getMessage()
+    assert len(caplog.records) == 1 and "ignored a malformed queries request" in caplog.records[0].getMessage()
 
 
 def test_a_request_for_replaced_data_is_dropped_silently(
@@ -167,3 +167,56 @@ def test_bias_row_gives_one_rows_additive_term(tiny_model) -> None:
     row = head.bias_row(2)
     assert (row[:3] == 0).all() and (row[3:] < -1e30).all()  # the causal mask: nothing after token 2
     np.testing.assert_array_equal(row, head.bias[2])
+
+
+# ---- through ipywidgets' real message path (issue 8's rules for the page) ----------------------------
+
+
+def test_the_page_opens_and_closes_the_neuron_view_and_a_non_flag_snaps_back(monkeypatch) -> None:
+    from page_peer import listen, page_sets
+
+    shown = AttentionWidget(SENTENCE, model="offline")
+    page_sets(shown, {"neuron_view": True})
+    assert shown.neuron_view is True
+    wire = listen(shown, monkeypatch)
+    page_sets(shown, {"neuron_view": "yes"})
+    assert shown.neuron_view is True and wire.updates()["neuron_view"] is True  # the page's toggle snaps back
+    (refusal, _), = wire.custom("refused")
+    assert "neuron_view must be True or False" in refusal["message"]
+    page_sets(shown, {"neuron_view": False})
+    assert shown.neuron_view is False
+
+
+def test_a_queries_request_through_the_comm_is_answered_in_messages_under_1_mib(
+    widget: AttentionWidget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from page_peer import listen, page_sends
+
+    from attnwidget.payload import MAX_MESSAGE_BYTES
+
+    wire = listen(widget, monkeypatch)
+    page_sends(widget, {"type": "qk", "version": widget._data["version"], "stack": "self", "layer": 5, "head": 0})
+    answer = wire.custom("qk")
+    assert answer and wire.largest_message_bytes() <= MAX_MESSAGE_BYTES
+    np.testing.assert_array_equal(reassemble(answer)["q"], widget.qk(5, 0).q)
+
+
+@pytest.mark.parametrize("content", [{"type": "qk"}, {"type": "qk", "version": "1"}, {"type": "qk", "version": 1, "stack": None}])
+def test_a_malformed_queries_message_through_the_comm_is_ignored_with_one_log_line(
+    widget: AttentionWidget, content: dict, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from page_peer import listen, page_sends
+
+    wire = listen(widget, monkeypatch)
+    with caplog.at_level(logging.WARNING, logger="attnwidget"):
+        page_sends(widget, content)  # page_peer fails the test on any traceback
+    assert wire.messages == []
+    assert [record.getMessage() for record in caplog.records if "queries request" in record.getMessage()] != []
+    assert len(caplog.records) == 1
+
+
+def test_the_queries_and_keys_python_holds_are_read_only(widget: AttentionWidget) -> None:
+    q, k, _, _ = widget.qk(0, 0)
+    for array in (q, k):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0, 0] = 1.0

@@ -33,6 +33,8 @@ export interface ViewState {
   /** A run was sent from the page and Python has not answered yet. */
   pending: boolean;
   error: string;
+  /** Python refused a value set in the page (shown for a few seconds beside `error`). */
+  notice: string;
   notes: string[];
   shapes: Record<string, number[]>;
   /** The neuron view is open (Python's `neuron_view`). */
@@ -63,6 +65,7 @@ export const initialViewState: ViewState = {
   busy: false,
   pending: false,
   error: "",
+  notice: "",
   notes: [],
   shapes: {},
   neuronOpen: false,

@@ -32,6 +32,11 @@ export function fakeModel(traits: Record<string, unknown>) {
       state[name] = value;
       handlers.get(`change:${name}`)?.forEach((callback) => callback());
     },
+    /** One update message from Python: Backbone sets every key, then fires their change events in order. */
+    pythonUpdates(update: Record<string, unknown>) {
+      Object.assign(state, update);
+      for (const name of Object.keys(update)) handlers.get(`change:${name}`)?.forEach((callback) => callback());
+    },
     /** Python sent a custom message. */
     pythonSends(content: unknown, buffers: DataView[]) {
       handlers.get("msg:custom")?.forEach((callback) => callback(content, buffers));

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .extraction import DEFAULT_MAX_ATTENTION_BYTES, AttentionSize, check_attention_budget
 from .queries import QueryKeys, StackQueries
 from .result import SELF, Extraction
 from .tensors import TensorStack, check_tokens, combine_stacks, stack_from_tensors
@@ -31,8 +32,14 @@ PATTERN = re.compile(r"^blocks\.(\d+)\.attn\.hook_pattern$")
 REPRODUCE_TOLERANCE = 1e-4
 
 
-def extraction_from_cache(cache: Any, tokens: Sequence[str]) -> Extraction:
-    """Every layer's attention pattern from the cache, and its queries and keys when they reproduce it."""
+def extraction_from_cache(
+    cache: Any, tokens: Sequence[str], *, max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES
+) -> Extraction:
+    """Every layer's attention pattern from the cache, and its queries and keys when they reproduce it.
+
+    The patterns' size (as float32) is checked against ``max_attention_bytes``
+    before any of them is converted; the result holds its own copy of them.
+    """
     names = _names(cache)
     layers = sorted(int(match.group(1)) for name in names if (match := PATTERN.match(name)))
     if not layers:
@@ -42,8 +49,12 @@ def extraction_from_cache(cache: Any, tokens: Sequence[str]) -> Extraction:
         )
     if layers != list(range(len(layers))):
         raise ValueError(f"the cache has the patterns of layers {layers}: every layer from 0 is needed")
-    patterns = [_one_example(cache[f"blocks.{layer}.attn.hook_pattern"], 3, "hook_pattern") for layer in layers]
-    part: TensorStack = stack_from_tensors(patterns, check_tokens(tokens, "tokens"))
+    pattern_names = [f"blocks.{layer}.attn.hook_pattern" for layer in layers]
+    check_attention_budget([_patterns_size(cache, pattern_names)], max_attention_bytes)
+    patterns = [_one_example(cache[name], 3, "hook_pattern") for name in pattern_names]
+    part: TensorStack = stack_from_tensors(
+        patterns, check_tokens(tokens, "tokens"), copy=True, max_attention_bytes=max_attention_bytes
+    )
     extraction = combine_stacks([part])
     return replace(extraction, queries=_queries(cache, names, part, len(layers)))
 
@@ -55,6 +66,15 @@ def _names(cache: Any) -> set[str]:
             f"cache must be a TransformerLens ActivationCache (or a dict of its hooks), got {type(cache).__name__}"
         )
     return set(keys())
+
+
+def _patterns_size(cache: Any, names: Sequence[str]) -> AttentionSize | None:
+    """The float32 size of every layer's pattern, read from the first one's shape (nothing converted)."""
+    shape = [int(size) for size in np.shape(cache[names[0]])]
+    if len(shape) not in (3, 4):
+        return None  # _one_example names the problem
+    heads, rows, cols = shape[-3:]
+    return AttentionSize(len(names), heads, rows, cols)
 
 
 def _one_example(value: Any, ndim: int, what: str) -> np.ndarray:

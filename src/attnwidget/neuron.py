@@ -2,54 +2,33 @@
 
 The page asks for one head's queries and keys with ``{type: "qk", version, stack,
 layer, head}``. Python answers with float32 row blocks of three arrays, each in
-its own message under :data:`MAX_MESSAGE_BYTES`:
+its own message with at most :data:`payload.MAX_MESSAGE_BYTES` of buffer:
 
 ``{type: "qk", version, stack, layer, head, key_head, scale, rows, cols, d_head,
 part: "q" | "k" | "bias", row_start, row_end, has_bias}`` with one buffer, the rows
 ``row_start:row_end`` of ``q`` ``(rows, d_head)``, ``k`` ``(cols, d_head)`` or
 ``bias`` ``(rows, cols)``. The page puts them together and draws when every row of
 every part has arrived. When queries and keys are unavailable the answer is one
-message with ``error`` instead. A request the page should not have sent (a bad
-stack, layer or head) is dropped with one log line: the page is untrusted.
+message with ``error`` instead. Requests are checked in ``page.py`` with
+``validation.check_queries_request``: the page is untrusted.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import validation as rules
+from .payload import MAX_MESSAGE_BYTES
 from .queries import HeadQueries
 
 if TYPE_CHECKING:
     from .models import ModelSpec
-    from .result import Extraction
     from .widget import AttentionWidget
 
-MAX_MESSAGE_BYTES = 2**20 - 4096
-"""Each answer's buffer stays under 1 MiB (with room for the JSON beside it)."""
-
-logger = logging.getLogger("attnwidget")
-
 Message = tuple[dict[str, Any], list[memoryview]]
-
-
-def parse_request(content: dict, extraction: Extraction, version: int) -> tuple[str, int, int] | None:
-    """(stack, layer, head) of a valid request for the current data, else None (and one log line when malformed)."""
-    if content.get("version") != version:
-        return None  # a request for data the page has already replaced: not an error
-    stack_name, layer, head = content.get("stack"), content.get("layer"), content.get("head")
-    stack = extraction.stacks.get(stack_name) if isinstance(stack_name, str) else None
-    if stack is None or not _index(layer, stack.n_layers) or not _index(head, stack.n_heads):
-        logger.warning("attnwidget: ignored a queries request with stack=%r layer=%r head=%r", stack_name, layer, head)
-        return None
-    return stack.name, layer, head
-
-
-def _index(value: object, size: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < size
 
 
 def head_messages(queries: HeadQueries, header: dict[str, Any]) -> Iterator[Message]:
@@ -102,10 +81,6 @@ def neuron_view(
     spec: ModelSpec = (model, tokenizer)
     widget = AttentionWidget(sentence_a, model=spec, sentence_b=sentence_b, layer=layer or 0)
     if head is not None:
-        if not _index(head, widget.n_heads):
-            raise ValueError(f"head must be between 0 and {widget.n_heads - 1}, got {head}")
-        widget.heads = [head]
-    if layer is not None and widget.layer != layer:
-        raise ValueError(f"layer must be between 0 and {widget.n_layers - 1}, got {layer}")
+        widget.heads = [rules.check_index(head, widget.n_heads, "head")]
     widget.neuron_view = True
     return widget
