@@ -1,7 +1,7 @@
 import { prepareCanvas } from "../shared/canvas";
 import { headColor } from "../shared/colors";
 import { el, on } from "../shared/dom";
-import { tokenLabel } from "../shared/format";
+import { missingLayerText, tokenLabel } from "../shared/format";
 import { createRepaint } from "../shared/repaint";
 import type { LayerView, View } from "../state/view";
 import type { Hover, ViewState } from "../state/viewState";
@@ -197,7 +197,7 @@ function hoverPosition(hover: Hover | null, view: View): { axis: "row" | "col"; 
 }
 
 function captionText(state: Readonly<ViewState>, nHeads: number, selected: number, ready: boolean): string {
-  if (!ready) return `Loading layer ${state.layer}…`;
+  if (!ready) return missingLayerText(state.layer, state.layersUnanswered);
   if (selected === 0) return "No head selected: pick one in the head chips.";
   const heads = selected === nHeads ? "all heads" : `${selected} of ${nHeads} heads`;
   return `Layer ${state.layer}, ${heads}. Hover a token to see only its lines.`;

@@ -1,8 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { LayerMessage, PageMessage, Payload } from "../data/protocol";
 import { encodeLayer, makePayload, randomWeights } from "../testing/fixtures";
 import { createStore } from "./store";
-import { connect } from "./sync";
+import { connect, NO_ANSWER_MS } from "./sync";
 import { initialViewState, type ViewState } from "./viewState";
 
 /** An anywidget model as Jupyter gives it: traits, change events, custom messages. */
@@ -133,6 +133,38 @@ describe("connect", () => {
     expect(store.get().data?.stack("self").hasLayer(0)).toBe(false);
     const requestsForNewData = model.sent.filter((message) => message.type === "layers" && message.version === 6);
     expect(requestsForNewData).toEqual([{ type: "layers", version: 6, stack: "self", layers: [0] }]);
+  });
+
+  it("says a layer was not saved when no kernel answers, and forgets it when one does", () => {
+    vi.useFakeTimers();
+    try {
+      const { model, store } = setUp(makePayload({ weights: WEIGHTS, missing: [1] }, 5), { layer: 1 });
+      vi.advanceTimersByTime(NO_ANSWER_MS - 1);
+      store.flush();
+      expect(store.get().layersUnanswered).toBe(false);
+      vi.advanceTimersByTime(1);
+      store.flush();
+      expect(store.get().layersUnanswered).toBe(true);
+
+      model.pythonSends(...layerReply(5, 1));
+      store.flush();
+      expect(store.get().layersUnanswered).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("does not wait for answers after disconnect", () => {
+    vi.useFakeTimers();
+    try {
+      const { store, disconnect } = setUp(makePayload({ weights: WEIGHTS, missing: [1] }, 5), { layer: 1 });
+      disconnect();
+      vi.advanceTimersByTime(NO_ANSWER_MS);
+      store.flush();
+      expect(store.get().layersUnanswered).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("removes every listener it added on disconnect", () => {

@@ -74,7 +74,7 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
 
   const fetcher = new LayerFetcher(model, store);
   listen("msg:custom", (content: LayerMessage, buffers: Array<DataView | ArrayBuffer>) => fetcher.receive(content, buffers));
-  cleanups.push(store.subscribe(() => fetcher.request()));
+  cleanups.push(store.subscribe(() => fetcher.request()), () => fetcher.stopWaiting());
   fetcher.request();
 
   const actions: Actions = {
@@ -112,6 +112,9 @@ function decodePayload(payload: Payload | undefined, store: Store<ViewState>): P
   }
 }
 
+/** How long a layer request may go unanswered before the page says no kernel is behind it. */
+export const NO_ANSWER_MS = 4000;
+
 /**
  * Asks Python for the layers the page lacks: the one on screen first, then the
  * rest one at a time in the background, so that the kernel and the page stay
@@ -120,6 +123,7 @@ function decodePayload(payload: Payload | undefined, store: Store<ViewState>): P
 class LayerFetcher {
   /** The version whose layer request is unanswered; Python drops requests for replaced data. */
   private inFlight: number | null = null;
+  private noAnswer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly model: Model,
@@ -135,12 +139,26 @@ class LayerFetcher {
     this.inFlight = data.version;
     const message: PageMessage = { type: "layers", version: data.version, stack: wanted.stack, layers: [wanted.layer] };
     this.model.send(message);
+    this.waitForAnswer();
+  }
+
+  /** With no kernel (nbconvert HTML, a notebook viewer) nobody answers: say so instead of loading forever. */
+  private waitForAnswer(): void {
+    this.stopWaiting();
+    this.noAnswer = setTimeout(() => this.store.set({ layersUnanswered: true }), NO_ANSWER_MS);
+  }
+
+  stopWaiting(): void {
+    if (this.noAnswer !== null) clearTimeout(this.noAnswer);
+    this.noAnswer = null;
   }
 
   receive(content: LayerMessage, buffers: Array<DataView | ArrayBuffer>): void {
     if (content?.type !== "layer") return;
     const { data, dataRevision } = this.store.get();
     if (content.version === this.inFlight) this.inFlight = null; // a late answer for replaced data changes nothing
+    this.stopWaiting();
+    if (this.store.get().layersUnanswered) this.store.set({ layersUnanswered: false });
     if (data && data.version === content.version && buffers[0]) {
       try {
         data.stack(content.stack).setLayerFromBuffer(content.layer, content.dtype, content.shape, toDataView(buffers[0]));

@@ -19,6 +19,7 @@ from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
 from .models import ModelSpec, load_model
 from .payload import EAGER_BYTES, EncodedExtraction
 from .result import Extraction
+from .standalone import THEMES
 
 _STATIC = Path(__file__).parent / "static"
 
@@ -73,6 +74,7 @@ class AttentionWidget(anywidget.AnyWidget):
     pair_filter = t.Enum(PAIR_FILTERS, default_value="all").tag(sync=True)
     hide_special = t.Bool(False).tag(sync=True)
     threshold = t.Float(0.0, min=0.0, max=1.0).tag(sync=True)
+    theme = t.Enum(THEMES, default_value="auto").tag(sync=True)  # "auto" follows the notebook / the OS
 
     # Read-outs. `tokens` are the shown stack's rows ("from"), `col_tokens` its columns ("to"):
     # the same list except for cross-attention, where rows are decoder and columns encoder tokens.
@@ -166,6 +168,14 @@ class AttentionWidget(anywidget.AnyWidget):
     @property
     def n_heads(self) -> int:
         return self.extraction.stacks[self.stack].n_heads
+
+    # ---- leaving the notebook ------------------------------------------------------------
+
+    def save_html(self, path: str | os.PathLike, *, theme: str | None = None) -> Path:
+        """Write this view, with every layer, as one self-contained HTML file that opens offline."""
+        from .standalone import save_html
+
+        return save_html(self, path, theme=theme)
 
     # ---- validation of the view state -------------------------------------------------
 

@@ -271,9 +271,8 @@ def _ignored(text: str) -> bool:
     return any(re.search(pattern, text) for pattern, _why in IGNORED_CONSOLE_ERRORS)
 
 
-@pytest.fixture
-def page(browser: Browser, lab_server: LabServer, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=lab_server.url)
+def _watch(context: Any, request: pytest.FixtureRequest, allowed: Any) -> Page:
+    """A page of `context` whose console errors, page errors and requests outside `allowed` fail the test."""
     problems: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
@@ -288,12 +287,36 @@ def page(browser: Browser, lab_server: LabServer, request: pytest.FixtureRequest
         problems.append(f"request off the machine, blocked: {route.request.method} {route.request.url}")
         route.abort("blockedbyclient")
 
-    context.route(lambda url: not _is_local(url), block_outside)
+    context.route(lambda url: not allowed(url), block_outside)
     page = context.new_page()
     page.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page.on("console", on_console)
     page.on("pageerror", on_page_error)
     request.node.page_problems = problems
+    return page
+
+
+def _late_problems(request: pytest.FixtureRequest) -> None:
+    problems = request.node.page_problems
+    late = problems[getattr(request.node, "page_problems_reported", 0):]
+    if late:
+        pytest.fail("the page reported errors after the test:\n" + "\n".join(late), pytrace=False)
+
+
+@pytest.fixture
+def file_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page for files on disk: any request that is not file:, data: or blob: is blocked and fails the test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1200})
+    page = _watch(context, request, lambda url: urlsplit(url).scheme in ("file", "data", "blob"))
+    yield page
+    context.close()
+    _late_problems(request)
+
+
+@pytest.fixture
+def page(browser: Browser, lab_server: LabServer, request: pytest.FixtureRequest) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=lab_server.url)
+    page = _watch(context, request, _is_local)
     yield page
 
     report = getattr(request.node, "report_call", None)
@@ -308,9 +331,7 @@ def page(browser: Browser, lab_server: LabServer, request: pytest.FixtureRequest
         print(f"---- JupyterLab server log (tail) ----\n{lab_server.log_tail()}")
     context.close()
     lab_server.shutdown_kernels()  # after the screenshot, so a failed page is pictured as it was
-    late = problems[getattr(request.node, "page_problems_reported", 0):]
-    if late:
-        pytest.fail("the page reported errors after the test:\n" + "\n".join(late), pytrace=False)
+    _late_problems(request)
 
 
 # ---- notebooks -----------------------------------------------------------------------------

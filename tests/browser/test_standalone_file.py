@@ -1,0 +1,77 @@
+"""The file save_html writes, opened from file:// in Chromium with every other request blocked."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from attnwidget import AttentionWidget
+
+SENTENCE = "He went to the bank to deposit money."
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def widget() -> AttentionWidget:
+    return AttentionWidget(SENTENCE, model="offline")
+
+
+def open_file(page: Page, path: Path) -> Locator:
+    page.goto(path.as_uri())
+    widget = page.locator(".attnwidget")
+    expect(widget.locator("[data-testid=heatmap]")).to_be_visible()
+    return widget
+
+
+def bar_values(widget: Locator) -> dict[str, float]:
+    """The token-focus bars as {token: percent}, read from the page."""
+    rows = widget.locator("[data-testid=focus-bar]:visible").evaluate_all(
+        "bars => bars.map(bar => [bar.querySelector('.aw-tf-name').textContent, bar.querySelector('.aw-tf-value').textContent])"
+    )
+    return {name.strip(): float(value.strip().rstrip("%")) for name, value in rows if name.strip()}
+
+
+def test_the_file_responds_offline_to_layer_heads_and_focus(widget: AttentionWidget, file_page: Page, tmp_path: Path) -> None:
+    path = widget.save_html(tmp_path / "bank.html")
+    view = open_file(file_page, path)
+    expect(view.locator("[data-testid=sentence-input]")).to_be_hidden()
+    expect(view.locator("[data-testid=model-select]")).to_be_hidden()
+
+    view.locator("[data-testid=layer-select]").select_option("3")
+    chips = view.locator("[data-testid=head-chips] [data-head]")
+    chips.nth(4).click()
+    chips.nth(4).click()  # a double click shows that head alone
+    expect(view.locator("[data-testid=head-chips] .is-selected")).to_have_count(1)
+    view.locator("[data-testid=heatmap-row-label]", has_text=re.compile(r"^\s*bank\s*$")).click()
+
+    expect(view.locator("[data-testid=heatmap-caption]")).to_contain_text("head 4")
+    expect(view.locator("[data-testid=focus-token]")).to_have_text(re.compile(r"bank"))
+    shown = bar_values(view)
+    # What "bank" attends to in layer 3, head 4, computed here from the float32 attention.
+    weights = widget.attention[3, 4, widget.tokens.index("bank")]
+    strongest = int(np.argmax(weights))
+    assert shown[widget.tokens[strongest]] == pytest.approx(100 * weights[strongest], abs=0.15)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    file_page.screenshot(path=str(SCREENSHOTS / "standalone-file.png"), full_page=True)
+
+
+def test_a_hostile_token_is_shown_as_text(file_page: Page, tmp_path: Path) -> None:
+    hostile = "</script><script>window.pwned = 1</script>"
+    attention = np.full((1, 2, 3, 3), 1 / 3, dtype=np.float32)
+    path = AttentionWidget.from_attentions(attention, ["[CLS]", hostile, "[SEP]"]).save_html(tmp_path / "x.html")
+    view = open_file(file_page, path)
+    label = view.locator("[data-testid=heatmap-row-label][data-index='1']")
+    expect(label).to_have_attribute("title", hostile)  # the full text, as text; the label is shortened
+    expect(label).to_contain_text("</script>")
+    assert file_page.evaluate("() => window.pwned") is None
+
+
+def test_a_forced_dark_theme_paints_dark_in_a_light_os(widget: AttentionWidget, file_page: Page, tmp_path: Path) -> None:
+    file_page.emulate_media(color_scheme="light")
+    view = open_file(file_page, widget.save_html(tmp_path / "dark.html", theme="dark"))
+    background = view.evaluate("root => getComputedStyle(root).backgroundColor")
+    assert background == "rgb(30, 30, 30)"
