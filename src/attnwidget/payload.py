@@ -29,6 +29,7 @@ class EncodedExtraction:
 
     extraction: Extraction
     version: int
+    prettify_tokens: bool = True  # readable labels (Ġ, ▁ as spaces); False shows the raw strings, as BertViz's option
     scales: dict[str, np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -63,11 +64,14 @@ class EncodedExtraction:
         }
         return content, [encoded["buffer"]]
 
+    def _labels(self, tokens: list[str]) -> list[str]:
+        return display_tokens(tokens) if self.prettify_tokens else list(tokens)
+
     def _stack_payload(self, stack: AttentionStack, layers: Iterable[int]) -> dict:
         return {
             "name": stack.name,
-            "rows": display_tokens(stack.row_tokens),
-            "cols": display_tokens(stack.col_tokens),
+            "rows": self._labels(stack.row_tokens),
+            "cols": self._labels(stack.col_tokens),
             "row_special": stack.row_special,
             "col_special": stack.col_special,
             "row_b_start": stack.row_b_start,

@@ -58,6 +58,7 @@ def standalone_html(
     sentence: str = "",
     theme: str = "auto",
     title: str | None = None,
+    prettify_tokens: bool = True,
 ) -> str:
     """The whole file as text, for ``extraction`` shown as ``view`` (layer, heads, focus, ...)."""
     if theme not in THEMES:
@@ -71,7 +72,7 @@ def standalone_html(
     if not view["heads"]:
         view["heads"] = list(range(extraction.stacks[view["stack"]].n_heads))
 
-    payload = EncodedExtraction(extraction, version=1).payload(None)  # every layer of every stack
+    payload = EncodedExtraction(extraction, version=1, prettify_tokens=prettify_tokens).payload(None)  # every layer of every stack
     data, blob = _split_buffers(payload)
     compressed = gzip.compress(blob, compresslevel=6, mtime=0)
     use_gzip = len(compressed) < COMPRESSION_PAYS * len(blob)
@@ -115,7 +116,13 @@ def html_of(source: Any, tokens: list[str] | None = None, *, theme: str | None =
         if tokens is not None or options:
             raise TypeError("a widget carries its own tokens and view: pass only the widget and the path")
         view = {name: getattr(source, name) for name in VIEW_TRAITS}
-        return standalone_html(source.extraction, view, sentence=source.sentence, theme=theme or source.theme)
+        return standalone_html(
+            source.extraction,
+            view,
+            sentence=source.sentence,
+            theme=theme or source.theme,
+            prettify_tokens=source.prettify_tokens,
+        )
     if tokens is None:
         raise TypeError("tokens are required with an attention array: save_html(attention, path, tokens=[...])")
     widget = AttentionWidget.from_attentions(source, tokens, **options)

@@ -226,11 +226,21 @@ def _check_b_start(b_start: Any, n_tokens: int, separate_cols: bool) -> int | No
         return None
     if separate_cols:
         raise ValueError("sentence_b_start marks sentence B in self-attention; it cannot be used with col_tokens")
+    b_start = _scalar(b_start)
     if isinstance(b_start, bool) or not isinstance(b_start, (int, np.integer)):
         raise ValueError(f"sentence_b_start must be an int, got {type(b_start).__name__}")
     if not 0 < b_start < n_tokens:
         raise ValueError(f"sentence_b_start must be between 1 and {n_tokens - 1} (tokens - 1), got {b_start}")
     return int(b_start)
+
+
+def _scalar(value: Any) -> Any:
+    """A 0-d integer tensor or array (``token_type_ids.argmax()``) as a Python int; anything else unchanged."""
+    if isinstance(value, torch.Tensor) and value.ndim == 0 and not value.is_floating_point() and value.dtype != torch.bool:
+        return int(value.item())
+    if isinstance(value, np.ndarray) and value.ndim == 0 and np.issubdtype(value.dtype, np.integer):
+        return int(value)
+    return value
 
 
 _EXPECTED_VALUES = "expected probabilities between 0 and 1"

@@ -99,6 +99,7 @@ class AttentionWidget(anywidget.AnyWidget):
         heads: list[int] | None = None,
         stream: bool = True,
         max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
+        prettify_tokens: bool = True,
         _extraction: Extraction | None = None,
         **kwargs: Any,
     ) -> None:
@@ -107,6 +108,7 @@ class AttentionWidget(anywidget.AnyWidget):
         self._encoded: EncodedExtraction | None = None
         self._version = 0
         self._stream = stream
+        self._prettify_tokens = prettify_tokens
         self._max_attention_bytes = max_attention_bytes
         self._applying = False  # set while this class writes traits it also observes
 
@@ -160,6 +162,11 @@ class AttentionWidget(anywidget.AnyWidget):
     def attention(self) -> np.ndarray:
         """The shown stack's attention, float32 (layers, heads, rows, cols), exactly as the model returned it."""
         return self.extraction.stacks[self.stack].attention
+
+    @property
+    def prettify_tokens(self) -> bool:
+        """Whether the page shows readable labels (True) or the tokenizer's raw strings."""
+        return self._prettify_tokens
 
     @property
     def n_layers(self) -> int:
@@ -274,7 +281,7 @@ class AttentionWidget(anywidget.AnyWidget):
         """Swap in a new extraction and every trait that depends on it, as one sync."""
         self._version += 1
         previous = self._encoded
-        self._encoded = EncodedExtraction(extraction, self._version)
+        self._encoded = EncodedExtraction(extraction, self._version, prettify_tokens=self._prettify_tokens)
         stack = self.stack if self.stack in extraction.stacks else next(iter(extraction.stacks))
         main = extraction.stacks[stack]
         layer = min(max(layer, 0), main.n_layers - 1)
