@@ -1,12 +1,18 @@
 // Bundles js/index.ts and its CSS into one self-contained ES module for anywidget:
 // no CDN import, no require.js, everything the page needs in two files. standalone.js is the
 // same front end over embedded state, inlined into the files save_html() writes.
+// colormaps.json is the page's colormaps and head palette as data, for attnwidget.plot.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 
 const watch = process.argv.includes("--watch");
+const outdir = "src/attnwidget/static";
 const options = {
   entryPoints: { widget: "js/index.ts", standalone: "js/standalone.ts" },
-  outdir: "src/attnwidget/static",
+  outdir,
   bundle: true,
   format: "esm",
   target: "es2022",
@@ -15,9 +21,23 @@ const options = {
   logLevel: "info",
 };
 
+async function writeColormaps() {
+  const dir = await mkdtemp(join(tmpdir(), "attnwidget-colors-"));
+  try {
+    const script = join(dir, "colormaps.mjs");
+    await esbuild.build({ entryPoints: ["js/shared/colormapExport.ts"], outfile: script, bundle: true, format: "esm", platform: "node" });
+    const { colormapData } = await import(pathToFileURL(script).href);
+    await writeFile(join(outdir, "colormaps.json"), JSON.stringify(colormapData()));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 if (watch) {
+  await writeColormaps();
   const context = await esbuild.context(options);
   await context.watch();
 } else {
   await esbuild.build(options);
+  await writeColormaps();
 }

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from .result import CROSS, DECODER, ENCODER, SELF, Extraction
-from .tensors import TensorStack, combine_stacks, given_shape, stack_from_tensors
+from .tensors import TensorStack, check_indices, combine_stacks, given_shape, stack_from_tensors
 
 if TYPE_CHECKING:
     from IPython.display import HTML
@@ -196,7 +196,7 @@ def _part(
 
 def _select_layers(attention: Any, include_layers: Sequence[int]) -> Any:
     """The chosen layers, before conversion, so dropped layers are never copied."""
-    indices = _check_indices(include_layers, len(attention), "include_layers", "layers")
+    indices = check_indices(include_layers, len(attention), "include_layers", "layers")
     if isinstance(attention, (tuple, list)):
         return [attention[index] for index in indices]
     return attention[indices]
@@ -206,24 +206,10 @@ def _keep_heads(extraction: Extraction, include_heads: Sequence[int]) -> Extract
     """Every stack with only the chosen heads, plus a note (model_view's include_heads)."""
     stacks = {}
     for name, stack in extraction.stacks.items():
-        indices = _check_indices(include_heads, stack.n_heads, "include_heads", "heads")
+        indices = check_indices(include_heads, stack.n_heads, "include_heads", "heads")
         stacks[name] = replace(stack, attention=np.ascontiguousarray(stack.attention[:, indices]))
     note = f"showing heads {list(include_heads)} of the model (include_heads); the widget numbers them from 0"
     return Extraction(stacks, extraction.model_name, extraction.shapes, [*extraction.notes, note])
-
-
-def _check_indices(indices: Sequence[int], size: int, what: str, unit: str) -> list[int]:
-    chosen = list(indices)
-    wrong = [index for index in chosen if isinstance(index, bool) or not isinstance(index, (int, np.integer))]
-    if wrong or not chosen:
-        raise ValueError(f"{what} must be a non-empty list of int indices, got {chosen!r}")
-    repeated = sorted({index for index in chosen if chosen.count(index) > 1})
-    if repeated:
-        raise ValueError(f"{what} must not repeat an index, got {chosen!r} ({repeated} more than once)")
-    out_of_range = [index for index in chosen if not 0 <= index < size]
-    if out_of_range:
-        raise ValueError(f"{what} has {out_of_range}, but the attention has {size} {unit} (0 to {size - 1})")
-    return [int(index) for index in chosen]
 
 
 # ---- the widget -----------------------------------------------------------------------------
@@ -244,7 +230,7 @@ def _widget(
     return AttentionWidget(
         _extraction=extraction,
         layer=_widget_layer(layer, include_layers, main.n_layers),
-        heads=None if heads is None else _check_indices(heads, main.n_heads, "heads", "heads"),
+        heads=None if heads is None else check_indices(heads, main.n_heads, "heads", "heads"),
         prettify_tokens=bool(prettify_tokens),
         theme=theme,
     )

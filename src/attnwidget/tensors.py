@@ -243,6 +243,21 @@ def _scalar(value: Any) -> Any:
     return value
 
 
+def check_indices(indices: Sequence[int], size: int, what: str, unit: str) -> list[int]:
+    """A non-empty list of distinct int indices below ``size``, or a ValueError naming ``what`` was wrong."""
+    chosen = list(indices)
+    wrong = [index for index in chosen if isinstance(index, bool) or not isinstance(index, (int, np.integer))]
+    if wrong or not chosen:
+        raise ValueError(f"{what} must be a non-empty list of int indices, got {chosen!r}")
+    repeated = sorted({index for index in chosen if chosen.count(index) > 1})
+    if repeated:
+        raise ValueError(f"{what} must not repeat an index, got {chosen!r} ({repeated} more than once)")
+    out_of_range = [index for index in chosen if not 0 <= index < size]
+    if out_of_range:
+        raise ValueError(f"{what} has {out_of_range}, but the attention has {size} {unit} (0 to {size - 1})")
+    return [int(index) for index in chosen]
+
+
 _EXPECTED_VALUES = "expected probabilities between 0 and 1"
 
 

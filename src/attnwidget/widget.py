@@ -184,6 +184,15 @@ class AttentionWidget(anywidget.AnyWidget):
 
         return save_html(self, path, theme=theme)
 
+    def figure(self, view: str = "heatmap", **options: Any) -> Any:
+        """A matplotlib Figure of ``view`` ("heatmap", "token_focus", "head_view", "model_view") as the page shows it now.
+
+        ``options`` override the current view (``layer=``, ``heads=``, ``theme=``, ...); needs ``attnwidget[plot]``.
+        """
+        from . import plot
+
+        return plot.figure(self, view, **{**plot.widget_view_options(self, view), **options})
+
     # ---- validation of the view state -------------------------------------------------
 
     @t.validate("layer")
