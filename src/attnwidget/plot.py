@@ -25,7 +25,8 @@ import numpy as np
 
 from .colormaps import head_colors, hex_to_rgb, weight_colors
 from .tensors import check_indices, extraction_from_tensors
-from .tokens import display_tokens
+from .result import AttentionStack
+from .tokens import display_tokens, token_index
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -65,9 +66,11 @@ class AttentionInput:
 
 
 def attention_input(source: Any, tokens: Sequence[str] | None = None, col_tokens: Sequence[str] | None = None) -> AttentionInput:
-    """A widget's shown stack, or an array and its tokens checked as ``from_attentions`` checks them."""
+    """A widget's shown stack, an ``AttentionStack``, or an array and its tokens checked as ``from_attentions`` does."""
     from .widget import AttentionWidget
 
+    if isinstance(source, AttentionStack):
+        return AttentionInput(source.attention, display_tokens(source.row_tokens), display_tokens(source.col_tokens))
     if isinstance(source, AttentionWidget):
         if tokens is not None or col_tokens is not None:
             raise TypeError("a widget carries its own tokens: pass only the widget")
@@ -135,7 +138,7 @@ def token_focus(
     attends_to = direction == "attends_to"
     layer, chosen = _layer(layer, data), _heads(heads, data)
     focus_labels, other_labels = (data.rows, data.cols) if attends_to else (data.cols, data.rows)
-    index = _focus(focus, focus_labels)
+    index = token_index(focus, focus_labels)
     matrix = data.mean(layer, chosen)
     values = matrix[index, :] if attends_to else matrix[:, index]
     order = np.argsort(-values, kind="stable")[: top if top is not None else len(values)]
@@ -169,7 +172,7 @@ def head_view(
 
     data = attention_input(source, tokens, col_tokens)
     layer, chosen = _layer(layer, data), _heads(heads, data)
-    rows = range(len(data.rows)) if focus is None else [_focus(focus, data.rows)]
+    rows = range(len(data.rows)) if focus is None else [token_index(focus, data.rows)]
     n_tokens = max(len(data.rows), len(data.cols))
     figure, ax = _figure(theme, figsize or (4.5, max(2.5, 0.3 * n_tokens + 1)))
     palette = head_colors(data.n_heads)
@@ -272,16 +275,6 @@ def _layer(layer: int, data: AttentionInput) -> int:
 
 def _heads(heads: Sequence[int] | None, data: AttentionInput) -> list[int]:
     return list(range(data.n_heads)) if heads is None else sorted(check_indices(heads, data.n_heads, "heads", "heads"))
-
-
-def _focus(focus: int | str, labels: list[str]) -> int:
-    """A token index, or the first token whose label (spaces stripped) is ``focus``."""
-    if isinstance(focus, str):
-        matches = [index for index, label in enumerate(labels) if label.strip() == focus.strip()]
-        if not matches:
-            raise ValueError(f"focus {focus!r} is not one of the tokens: {labels}")
-        return matches[0]
-    return check_indices([focus], len(labels), "focus", "tokens")[0]
 
 
 def _heads_label(chosen: list[int], n_heads: int) -> str:

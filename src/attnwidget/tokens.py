@@ -55,6 +55,18 @@ def display_tokens(tokens: list[str]) -> list[str]:
     return [display_token(token) for token in tokens]
 
 
+def token_index(focus: int | str, labels: list[str]) -> int:
+    """A token's index: ``focus`` itself, or the first token whose label (spaces stripped) is ``focus``."""
+    if isinstance(focus, str):
+        matches = [index for index, label in enumerate(labels) if label.strip() == focus.strip()]
+        if not matches:
+            raise ValueError(f"focus {focus!r} is not one of the tokens: {labels}")
+        return matches[0]
+    if isinstance(focus, bool) or not 0 <= focus < len(labels):
+        raise ValueError(f"focus must be a token or an index between 0 and {len(labels) - 1}, got {focus!r}")
+    return int(focus)
+
+
 def looks_special(token: str) -> bool:
     """Guess whether a token is a marker like [CLS] or </s>, for tokens with no tokenizer."""
     return bool(_SPECIAL_PATTERN.match(token.strip()))
