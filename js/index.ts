@@ -7,6 +7,7 @@ import type { Panel, PanelContext } from "./panels/panel";
 import { createStatus } from "./panels/status";
 import { createTokenFocus } from "./panels/tokenFocus";
 import { readTheme } from "./shared/colors";
+import { downloadOnClick } from "./shared/snapshot";
 import { el, on } from "./shared/dom";
 import { createStore } from "./state/store";
 import { connect, type Actions } from "./state/sync";
@@ -60,6 +61,7 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
     unsubscribe,
     disconnect,
     on(root, "keydown", (event) => handleKey(event, store.get(), deriver.derive(store.get()), actions)),
+    on(root, "click", downloadOnClick),
     watchTheme(() => drawAll(store.get())),
     untheme,
   ];

@@ -6,6 +6,7 @@ import { createRepaint } from "../shared/repaint";
 import type { LayerView, View } from "../state/view";
 import type { Hover, ViewState } from "../state/viewState";
 import type { Panel, PanelContext } from "./panel";
+import { panelTitle } from "../shared/snapshot";
 
 export const ROW_HEIGHT = 20;
 /** Token labels are 12 px monospace: about this wide per character, plus padding. */
@@ -107,7 +108,7 @@ export function createHeadView(context: PanelContext): Panel {
   const scroller = el("div", { className: "aw-hv-scroll" }, [body]);
   const caption = el("div", { className: "aw-panel-caption" });
   const element = el("section", { className: "aw-panel aw-head-view", testid: "head-view" }, [
-    el("h3", { className: "aw-panel-title", text: "Head view" }),
+    panelTitle("Head view"),
     caption,
     scroller,
   ]);

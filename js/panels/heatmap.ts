@@ -9,6 +9,7 @@ import { createTooltip } from "../shared/tooltip";
 import type { LayerView, View } from "../state/view";
 import type { ViewState } from "../state/viewState";
 import type { Panel, PanelContext } from "./panel";
+import { panelTitle } from "../shared/snapshot";
 
 /** Token labels are drawn as DOM text for windows of at most this many tokens per axis. */
 export const MAX_LABELS = 64;
@@ -203,7 +204,7 @@ export function createHeatmap(context: PanelContext): Panel {
   const colorbar = el("div", { className: "aw-hm-colorbar", testid: "heatmap-colorbar" }, [barCanvas, barTicks]);
   const body = el("div", { className: "aw-hm-body" }, [tools, figure, colorbar]);
   const element = el("section", { className: "aw-panel aw-heatmap", testid: "heatmap" }, [
-    el("h3", { className: "aw-panel-title", text: "Heatmap" }),
+    panelTitle("Heatmap"),
     caption,
     body,
   ]);

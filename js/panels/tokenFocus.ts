@@ -9,6 +9,7 @@ import type { LayerView, View } from "../state/view";
 import type { Direction, Hover, ViewState } from "../state/viewState";
 import { validHeads } from "./heatmap";
 import type { Panel, PanelContext } from "./panel";
+import { panelTitle } from "../shared/snapshot";
 
 /** Bars shown before "show N more". */
 export const TOP_BARS = 10;
@@ -159,7 +160,7 @@ export function createTokenFocus(context: PanelContext): Panel {
   const strip = el("canvas", { className: "aw-tf-strip", testid: "focus-strip", attrs: { role: "img" } });
   const stripBox = el("div", { className: "aw-tf-stripbox" }, [stripTitle, strip]);
   const element = el("section", { className: "aw-panel aw-token-focus", testid: "token-focus" }, [
-    el("h3", { className: "aw-panel-title", text: "Token focus" }),
+    panelTitle("Token focus"),
     head,
     caption,
     list,

@@ -59,6 +59,29 @@ def test_the_file_responds_offline_to_layer_heads_and_focus(widget: AttentionWid
     file_page.screenshot(path=str(SCREENSHOTS / "standalone-file.png"), full_page=True)
 
 
+def test_a_panel_downloads_as_a_png_of_what_it_shows(widget: AttentionWidget, browser, tmp_path: Path) -> None:
+    from PIL import Image
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1200}, accept_downloads=True)
+    try:
+        page = context.new_page()
+        view = open_file(page, widget.save_html(tmp_path / "bank.html"))
+        panel = view.locator("[data-testid=heatmap]")
+        with page.expect_download() as download:
+            panel.locator("[data-testid=download-png]").click()
+        assert download.value.suggested_filename == "attnwidget-heatmap.png"
+        path = tmp_path / "heatmap.png"
+        download.value.save_as(path)
+        panel_width = panel.bounding_box()["width"]
+    finally:
+        context.close()
+    image = Image.open(path).convert("RGB")
+    assert abs(image.size[0] - 2 * panel_width) <= 2  # drawn at twice the panel's size, for print
+    colors = {color for _count, color in image.getcolors(maxcolors=1_000_000)}
+    # The heatmap's largest weight (layer 0, mean of all heads) is drawn in Blues' darkest colour.
+    assert (8, 48, 107) in colors
+
+
 def test_a_hostile_token_is_shown_as_text(file_page: Page, tmp_path: Path) -> None:
     hostile = "</script><script>window.pwned = 1</script>"
     attention = np.full((1, 2, 3, 3), 1 / 3, dtype=np.float32)
