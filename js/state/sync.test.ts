@@ -98,6 +98,18 @@ describe("connect", () => {
     expect(store.get().pending).toBe(false);
   });
 
+  it("counts each answered run in a trait the page sets, and nothing else", () => {
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { page_runs: 0 });
+    model.pythonSets("_data", makePayload({ weights: WEIGHTS }, 2)); // a change made in Python: not counted
+    actions.run({ sentence: "A new one." });
+    store.flush();
+    model.pythonSets("_data", makePayload({ weights: WEIGHTS }, 3));
+    actions.run({ sentence: "" });
+    store.flush();
+    model.pythonSets("error", "the sentence is empty");
+    expect(model.saved).toEqual([{ page_runs: 1 }, { page_runs: 2 }]);
+  });
+
   it("keeps the last good data when a payload cannot be read", () => {
     const { model, store } = setUp(makePayload({ weights: WEIGHTS }));
     const good = store.get().data;

@@ -70,7 +70,22 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
     });
   }
   store.set({ ...initial, ...decodePayload(model.get("_data"), store) });
-  listen("change:_data", () => store.set({ ...decodePayload(model.get("_data"), store), pending: false, hover: null }));
+  // Python answered a run the page asked for: count it from the page, so that hosts which re-run
+  // cells only on changes made in the page (marimo) re-run those reading the widget.
+  let awaitingAnswer = false;
+  const countAnswer = () => {
+    if (!awaitingAnswer) return;
+    awaitingAnswer = false;
+    model.set("page_runs", (Number(model.get("page_runs")) || 0) + 1);
+    model.save_changes();
+  };
+  listen("change:_data", () => {
+    countAnswer();
+    store.set({ ...decodePayload(model.get("_data"), store), pending: false, hover: null });
+  });
+  listen("change:error", () => {
+    if (model.get("error")) countAnswer();
+  });
 
   const fetcher = new LayerFetcher(model, store);
   listen("msg:custom", (content: LayerMessage, buffers: Array<DataView | ArrayBuffer>) => fetcher.receive(content, buffers));
@@ -96,6 +111,7 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
       if (request.target !== undefined) message.target = request.target;
       if (request.model !== undefined) message.model = request.model;
       store.set({ pending: true });
+      awaitingAnswer = true;
       model.send(message);
     },
   };

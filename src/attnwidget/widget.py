@@ -84,6 +84,9 @@ class AttentionWidget(anywidget.AnyWidget):
     notes = t.List(t.Unicode(), read_only=True).tag(sync=True)
     error = t.Unicode("").tag(sync=True)
     busy = t.Bool(False).tag(sync=True)
+    # Counted by the page when Python has answered a run it asked for. Hosts that re-run the cells
+    # reading a widget only when its page changes a trait (marimo) then re-run them with the new input.
+    page_runs = t.Int(0, min=0).tag(sync=True)
 
     _data = t.Dict().tag(sync=True)
 
