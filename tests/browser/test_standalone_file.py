@@ -10,6 +10,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from attnwidget import AttentionWidget
+from attnwidget.standalone import script_json
+from standalone_reading import embedded, scripts_of
 
 SENTENCE = "He went to the bank to deposit money."
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -98,3 +100,21 @@ def test_a_forced_dark_theme_paints_dark_in_a_light_os(widget: AttentionWidget, 
     view = open_file(file_page, widget.save_html(tmp_path / "dark.html", theme="dark"))
     background = view.evaluate("root => getComputedStyle(root).backgroundColor")
     assert background == "rgb(30, 30, 30)"
+
+
+def test_a_layer_missing_from_a_page_with_no_kernel_says_it_was_not_saved(widget: AttentionWidget, file_page: Page, tmp_path: Path) -> None:
+    """What nbconvert's HTML of a streamed widget is: the state holds only the layer shown, and no kernel answers."""
+    html = widget.save_html(tmp_path / "full.html").read_text(encoding="utf-8")
+    state, _ = embedded(html)
+    layers = state["traits"]["_data"]["stacks"]["self"]["layers"]
+    state["traits"]["_data"]["stacks"]["self"]["layers"] = {"0": layers["0"]}  # as stream=True saves it
+    original = next(text for attrs, text in scripts_of(html) if attrs.get("id") == "attnwidget-state")
+    path = tmp_path / "streamed.html"
+    path.write_text(html.replace(original, script_json(state)), encoding="utf-8")
+
+    view = open_file(file_page, path)
+    view.locator("[data-testid=layer-select]").select_option("3")
+    expect(view.locator("[data-testid=status]")).to_have_text("Loading layer 3…")
+    not_saved = "layer 3 was not saved with this notebook: use `stream=False` or `w.save_html()`"
+    expect(view.locator("[data-testid=status]")).to_have_text(not_saved, timeout=10_000)
+    expect(view.locator("[data-testid=heatmap-caption]")).to_contain_text(not_saved)
