@@ -111,7 +111,7 @@ def heatmap(
     _token_ticks(ax, data.cols, "x")
     ax.set_ylabel("from (query)")
     ax.set_xlabel("to (key)")
-    ax.set_title(f"Layer {layer} · {_heads_label(chosen, data.n_heads)}")
+    ax.set_title(f"Layer {layer} · {_heads_label(chosen, data.n_heads)}", color=_FRAME[theme]["text"])
     colorbar = figure.colorbar(_weight_scale(theme, largest), ax=ax, fraction=0.046, pad=0.03)
     colorbar.ax.yaxis.set_major_formatter(_percent())
     _style(figure, theme)
@@ -150,7 +150,8 @@ def token_focus(
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(_percent())
     verb = "attends to" if attends_to else "is attended by"
-    ax.set_title(f"What {focus_labels[index]!r} {verb} · layer {layer} · {_heads_label(chosen, data.n_heads)}")
+    title = f"What {focus_labels[index]!r} {verb} · layer {layer} · {_heads_label(chosen, data.n_heads)}"
+    ax.set_title(title, color=_FRAME[theme]["text"])
     _style(figure, theme)
     return figure
 
@@ -194,7 +195,7 @@ def head_view(
     ax.set_xlim(-0.6, 1.6)
     ax.set_ylim(n_tokens - 0.5, -0.5)
     ax.axis("off")
-    ax.set_title(f"Layer {layer} · {_heads_label(chosen, data.n_heads)}")
+    ax.set_title(f"Layer {layer} · {_heads_label(chosen, data.n_heads)}", color=_FRAME[theme]["text"])
     _style(figure, theme)
     return figure
 
@@ -230,8 +231,8 @@ def model_view(
                 ax.set_title(str(head), color=palette[head], fontsize=9, fontweight="bold")
             if j == 0:
                 ax.set_ylabel(str(layer), rotation=0, labelpad=10, fontsize=9)
-    figure.supxlabel("head")
-    figure.supylabel("layer")
+    figure.supxlabel("head", color=_FRAME[theme]["muted"])
+    figure.supylabel("layer", color=_FRAME[theme]["muted"])
     _style(figure, theme)
     return figure
 
@@ -299,18 +300,14 @@ def _figure(theme: str, size: tuple[float, float]) -> tuple[Figure, Axes]:
 
 
 def _style(figure: Figure, theme: str) -> None:
-    """The page's text colours on every axis, title and label (matplotlib's defaults are for light pages)."""
+    """The page's text colours on every axis label, tick and spine (matplotlib's defaults are for light pages)."""
     text, muted = _FRAME[theme]["text"], _FRAME[theme]["muted"]
     for ax in figure.axes:
-        ax.title.set_color(ax.title.get_color() if ax.title.get_color() not in ("black", "k") else text)
         for label in (ax.xaxis.label, ax.yaxis.label):
             label.set_color(muted)
         ax.tick_params(colors=muted, labelcolor=text)
         for spine in ax.spines.values():
             spine.set_color(muted)
-    for label in (figure._supxlabel, figure._supylabel):  # noqa: SLF001 - matplotlib keeps them only here
-        if label is not None:
-            label.set_color(muted)
 
 
 def _weight_cmap(theme: str) -> Any:
