@@ -97,7 +97,7 @@ def standalone_html(
     return _TEMPLATE.format(
         csp=CSP,
         title=html.escape(page_title),
-        css=_static_text("widget.css"),
+        css=_static_text("widget.css").replace("</style", "<\\/style"),
         state=script_json(state),
         blob=encoded_blob,
         script=_script_text(_static_text("standalone.js")),
