@@ -10,16 +10,12 @@ import * as esbuild from "esbuild";
 
 const watch = process.argv.includes("--watch");
 const outdir = "src/attnwidget/static";
-const options = {
-  entryPoints: { widget: "js/index.ts", standalone: "js/standalone.ts" },
-  outdir,
-  bundle: true,
-  format: "esm",
-  target: "es2022",
-  minify: !watch,
-  sourcemap: watch ? "inline" : false,
-  logLevel: "info",
-};
+const common = { outdir, bundle: true, format: "esm", target: "es2022", minify: !watch, sourcemap: watch ? "inline" : false, logLevel: "info" };
+const builds = [
+  { ...common, entryPoints: { widget: "js/index.ts" } },
+  // The saved page inlines widget.css itself: no second copy of the CSS.
+  { ...common, entryPoints: { standalone: "js/standalone.ts" }, loader: { ".css": "empty" } },
+];
 
 async function writeColormaps() {
   const dir = await mkdtemp(join(tmpdir(), "attnwidget-colors-"));
@@ -35,9 +31,8 @@ async function writeColormaps() {
 
 if (watch) {
   await writeColormaps();
-  const context = await esbuild.context(options);
-  await context.watch();
+  for (const options of builds) await (await esbuild.context(options)).watch();
 } else {
-  await esbuild.build(options);
+  await Promise.all(builds.map((options) => esbuild.build(options)));
   await writeColormaps();
 }
