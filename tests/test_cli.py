@@ -33,10 +33,12 @@ def test_a_sentence_to_a_standalone_page_with_the_chosen_view(tmp_path: Path) ->
     assert "wrote bank.html" in result.stderr and result.stdout == ""
 
 
-def test_a_sentence_to_a_figure(tmp_path: Path) -> None:
-    result = attnwidget(SENTENCE, "--model", "offline", "-o", "bank.png", "--view", "heatmap", "--layer", "3", "--heads", "0,5", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "bank.png").read_bytes().startswith(b"\x89PNG")
+@pytest.mark.parametrize(("suffix", "magic"), [("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")])
+def test_a_sentence_to_a_figure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, magic: bytes) -> None:
+    monkeypatch.chdir(tmp_path)  # in this process: the same main() as above, without loading torch again
+    args = [SENTENCE, "--model", "offline", "-o", f"bank.{suffix}", "--view", "token_focus", "--focus", "bank", "--layer", "3", "--heads", "0,5"]
+    assert main(args) == 0
+    assert (tmp_path / f"bank.{suffix}").read_bytes().startswith(magic)
 
 
 def test_one_file_per_line_with_a_progress_bar_and_a_summary(tmp_path: Path) -> None:
