@@ -34,6 +34,16 @@ def test_view_displays_the_widget_and_returns_none(monkeypatch: pytest.MonkeyPat
     assert [type(obj).__name__ for obj in shown] == ["AttentionWidget", "AttentionWidget"]
 
 
+def test_the_widget_keeps_its_own_copy_of_the_callers_tensors() -> None:
+    given = attention()
+    original = torch.stack(given).squeeze(1).numpy().copy()
+    widget = head_view(given, TOKENS, html_action="widget")
+    for layer in given:
+        layer.zero_()  # as BertViz tutorials do to hide delimiter attention
+    assert np.array_equal(widget.attention, original)
+    assert not widget.attention.flags.writeable
+
+
 def test_return_gives_html_whose_data_is_the_standalone_file(tmp_path: Path) -> None:
     html = head_view(attention(), TOKENS, layer=1, heads=[2], html_action="return")
     assert isinstance(html, HTML)

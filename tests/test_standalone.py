@@ -64,6 +64,28 @@ def test_every_layer_is_embedded_and_reads_back_as_the_codes_of_the_attention(wi
                 assert codes[head, row].tolist() == expected
 
 
+def test_a_streamed_widget_still_saves_every_layer_and_every_row_scale(tmp_path: Path) -> None:
+    # 2 × 4 × 32,768 rows: 1 MiB of codes and 1 MiB of row scales, so the widget's own state carries
+    # neither every layer nor the row scales (the page would fetch them), but the file must.
+    rows, cols = 32_768, 4
+    attention = softmax_attention(2, 4, cols)[:, :, :1, :].repeat(rows, axis=2)
+    attention[:, :, ::7, :] = softmax_attention(2, 4, cols, seed=1)[:, :, :1, :]  # rows that differ
+    widget = AttentionWidget.from_attentions(attention, [f"r{i}" for i in range(rows)], col_tokens=list("abcd"))
+    assert widget._data["stacks"]["self"]["row_scale"] is None
+    assert len(widget._data["stacks"]["self"]["layers"]) < 2
+
+    state, blob = embedded(widget.save_html(tmp_path / "long.html").read_text(encoding="utf-8"))
+    stack = state["traits"]["_data"]["stacks"]["self"]
+    assert sorted(stack["layers"], key=int) == ["0", "1"]
+    scales = buffer(blob, stack["row_scale"])
+    np.testing.assert_array_equal(scales, attention.max(axis=-1))
+    for layer in (0, 1):
+        codes = buffer(blob, stack["layers"][str(layer)])
+        for head, row in ((0, 0), (3, 7), (2, rows - 1)):
+            expected = [int(value / scales[layer, head, row] * 255 + 0.5) for value in attention[layer, head, row]]
+            assert codes[head, row].tolist() == expected
+
+
 def test_the_file_opens_on_the_widgets_view_with_no_sentence_box(widget: AttentionWidget, tmp_path: Path) -> None:
     state, _ = embedded(widget.save_html(tmp_path / "bank.html").read_text(encoding="utf-8"))
     traits = state["traits"]

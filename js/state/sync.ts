@@ -1,7 +1,7 @@
 import type { AnyModel } from "@anywidget/types";
 import { AttentionData } from "../data/attention";
 import { toDataView } from "../data/decode";
-import type { LayerMessage, PageMessage, Payload } from "../data/protocol";
+import type { KernelMessage, PageMessage, Payload } from "../data/protocol";
 import type { Store } from "./store";
 import type { ViewState } from "./viewState";
 
@@ -47,9 +47,17 @@ export interface Actions {
 // The model's state, read loosely: traits are validated in Python.
 type Model = AnyModel<Record<string, any>>;
 
+/** How long a refusal from Python stays in the error line. */
+export const NOTICE_MS = 6000;
+
 /**
  * Keeps the store and the model in step and fetches layers the page lacks.
  * Returns the actions panels use and a cleanup function.
+ *
+ * While a run sent from this page is unanswered, Python's changes are held back:
+ * answers to older submissions are dropped, and the answer to the last one (its
+ * request id arrives in `_request`, with the new state or an error) brings the
+ * whole state in at once.
  */
 export function connect(model: Model, store: Store<ViewState>): { actions: Actions; disconnect: () => void } {
   const cleanups: Array<() => void> = [];
@@ -58,37 +66,56 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
     cleanups.push(() => model.off(event, callback));
   };
 
-  const initial: Partial<ViewState> = {};
+  let awaiting: number | null = null; // the request id of this page's last unanswered run
+  let lastRequest = 0;
+  let decoded: unknown = undefined; // the `_data` object last decoded, so an answer decodes it once
+  const readData = (): Partial<ViewState> => {
+    const payload = model.get("_data");
+    if (payload === decoded) return {};
+    decoded = payload;
+    return { ...decodePayload(payload, store), hover: null };
+  };
+  const readTraits = (): Partial<ViewState> => {
+    const patch: Partial<ViewState> = {};
+    for (const [key, trait] of Object.entries(TRAITS) as [SyncedKey, string][]) {
+      (patch as Record<string, unknown>)[key] = model.get(trait);
+    }
+    return patch;
+  };
+
   for (const [key, trait] of Object.entries(TRAITS) as [SyncedKey, string][]) {
-    (initial as Record<string, unknown>)[key] = model.get(trait);
     listen(`change:${trait}`, () => {
-      const patch: Partial<ViewState> = { [key]: model.get(trait) };
-      // Python answered a run: success swaps `_data`, failure sets `error`; `busy` ends either way.
-      if (key === "busy" && !model.get("busy")) patch.pending = false;
-      if (key === "error" && model.get("error")) patch.pending = false;
-      store.set(patch);
+      if (awaiting !== null) return; // a newer submission is in flight: its answer brings everything
+      store.set({ [key]: model.get(trait) });
     });
   }
-  store.set({ ...initial, ...decodePayload(model.get("_data"), store) });
-  // Python answered a run the page asked for: count it from the page, so that hosts which re-run
-  // cells only on changes made in the page (marimo) re-run those reading the widget.
-  let awaitingAnswer = false;
-  const countAnswer = () => {
-    if (!awaitingAnswer) return;
-    awaitingAnswer = false;
-    model.set("page_runs", (Number(model.get("page_runs")) || 0) + 1);
-    model.save_changes();
-  };
+  store.set({ ...readTraits(), ...readData() });
   listen("change:_data", () => {
-    countAnswer();
-    store.set({ ...decodePayload(model.get("_data"), store), pending: false, hover: null });
+    if (awaiting === null) store.set(readData());
   });
-  listen("change:error", () => {
-    if (model.get("error")) countAnswer();
+  listen("change:_request", () => {
+    if (awaiting === null || model.get("_request") !== awaiting) return;
+    awaiting = null;
+    store.set({ ...readTraits(), ...readData(), pending: false });
+    // Echo the answer from the page: hosts that re-run the cells reading a widget only on
+    // changes made in its page (marimo) then re-run them with the new input.
+    model.set("page_runs", model.get("_request"));
+    model.save_changes();
   });
 
+  let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  const showNotice = (notice: string) => {
+    clearTimeout(noticeTimer);
+    store.set({ notice });
+    noticeTimer = setTimeout(() => store.set({ notice: "" }), NOTICE_MS);
+  };
+  cleanups.push(() => clearTimeout(noticeTimer));
+
   const fetcher = new LayerFetcher(model, store);
-  listen("msg:custom", (content: LayerMessage, buffers: Array<DataView | ArrayBuffer>) => fetcher.receive(content, buffers));
+  listen("msg:custom", (content: KernelMessage, buffers: Array<DataView | ArrayBuffer>) => {
+    if (content?.type === "refused" && typeof content.message === "string") showNotice(content.message);
+    else fetcher.receive(content, buffers);
+  });
   cleanups.push(store.subscribe(() => fetcher.request()), () => fetcher.stopWaiting());
   fetcher.request();
 
@@ -105,13 +132,14 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
       if (synced) model.save_changes();
     },
     run(request) {
-      const message: PageMessage = { type: "run" };
+      lastRequest = Math.max(lastRequest, Number(model.get("_request")) || 0) + 1;
+      const message: PageMessage = { type: "run", request: lastRequest };
       if (request.sentence !== undefined) message.sentence = request.sentence;
       if (request.sentenceB !== undefined) message.sentence_b = request.sentenceB;
       if (request.target !== undefined) message.target = request.target;
       if (request.model !== undefined) message.model = request.model;
+      awaiting = lastRequest;
       store.set({ pending: true });
-      awaitingAnswer = true;
       model.send(message);
     },
   };
@@ -169,22 +197,29 @@ class LayerFetcher {
     this.noAnswer = null;
   }
 
-  receive(content: LayerMessage, buffers: Array<DataView | ArrayBuffer>): void {
+  receive(content: KernelMessage, buffers: Array<DataView | ArrayBuffer>): void {
     if (content?.type !== "layer") return;
     const { data, dataRevision } = this.store.get();
-    if (content.version === this.inFlight) this.inFlight = null; // a late answer for replaced data changes nothing
+    const [heads = 0, rows = 0] = content.shape ?? [];
+    const last = content.stop === heads * rows; // the answer's final part
+    if (last && content.version === this.inFlight) this.inFlight = null; // a late answer for replaced data changes nothing
+    // A kernel is answering: no "not saved" notice, and while parts are still due, wait for them.
     this.stopWaiting();
     if (this.store.get().layersUnanswered) this.store.set({ layersUnanswered: false });
+    if (this.inFlight !== null) this.waitForAnswer();
     if (data && data.version === content.version && buffers[0]) {
       try {
-        data.stack(content.stack).setLayerFromBuffer(content.layer, content.dtype, content.shape, toDataView(buffers[0]));
-        this.store.set({ dataRevision: dataRevision + 1 });
+        const scales = buffers[1] ? toDataView(buffers[1]) : null;
+        if (data.stack(content.stack).setChunk(content.layer, content.start, content.stop, toDataView(buffers[0]), scales)) {
+          this.store.set({ dataRevision: dataRevision + 1 });
+        }
       } catch (error) {
+        this.stopWaiting(); // the error line says what went wrong, not "not saved"
         this.store.set({ error: `could not read layer ${content.layer}: ${(error as Error).message}` });
         return; // do not loop on a layer that cannot be read
       }
     }
-    this.request();
+    if (last) this.request();
   }
 }
 

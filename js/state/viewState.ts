@@ -34,6 +34,8 @@ export interface ViewState {
   /** A run was sent from the page and Python has not answered yet. */
   pending: boolean;
   error: string;
+  /** Python refused a value set in the page (shown for a few seconds beside `error`). */
+  notice: string;
   notes: string[];
   shapes: Record<string, number[]>;
 }
@@ -60,6 +62,7 @@ export const initialViewState: ViewState = {
   layersUnanswered: false,
   pending: false,
   error: "",
+  notice: "",
   notes: [],
   shapes: {},
 };
