@@ -30,6 +30,8 @@ export interface ViewState {
   models: string[];
   hasModel: boolean;
   busy: boolean;
+  /** A layer request went unanswered (no kernel: a saved notebook rendered as static HTML). */
+  layersUnanswered: boolean;
   /** A run was sent from the page and Python has not answered yet. */
   pending: boolean;
   error: string;
@@ -63,6 +65,7 @@ export const initialViewState: ViewState = {
   models: [],
   hasModel: true,
   busy: false,
+  layersUnanswered: false,
   pending: false,
   error: "",
   notice: "",

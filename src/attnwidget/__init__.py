@@ -5,6 +5,7 @@ from .extraction import extract
 from .models import OFFLINE_MODEL, LoadedModel, load_model
 from .neuron import neuron_view
 from .result import AttentionStack, Extraction
+from .standalone import save_html
 from .tensors import extraction_from_tensors
 from .widget import AttentionWidget
 
@@ -20,5 +21,6 @@ __all__ = [
     "load_model",
     "model_view",
     "neuron_view",
+    "save_html",
 ]
 __version__ = "0.1.0"
