@@ -1,10 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { QueriesMessage } from "../data/protocol";
 import { fakeModel } from "../testing/fakeModel";
 import { makePayload, randomWeights } from "../testing/fixtures";
-import { connectQueries } from "./queries";
+import { connectQueries, QUERIES_NOT_SAVED } from "./queries";
 import { createStore } from "./store";
-import { connect } from "./sync";
+import { connect, NO_ANSWER_MS } from "./sync";
 import { initialViewState, type ViewState } from "./viewState";
 
 const WEIGHTS = randomWeights(2, 2, 3, 3, { seed: 3 });
@@ -34,6 +34,32 @@ function reply(version: number, head = 1, rows = 3): Array<[QueriesMessage, Data
 }
 
 describe("connectQueries", () => {
+  it("says the queries were not saved when no kernel answers, and never once one does", () => {
+    vi.useFakeTimers();
+    try {
+      const { model, actions, store } = setUp();
+      actions.update({ neuronOpen: true });
+      store.flush();
+      vi.advanceTimersByTime(NO_ANSWER_MS - 1);
+      store.flush();
+      expect(store.get().queriesError).toBe("");
+      vi.advanceTimersByTime(1);
+      store.flush();
+      expect(store.get().queriesError).toBe(QUERIES_NOT_SAVED);
+
+      actions.update({ heads: [0] }); // another head, and this time the kernel answers
+      store.flush();
+      expect(store.get().queriesError).toBe("");
+      reply(4, 0).forEach(([content, buffers]) => model.pythonSends(content, buffers));
+      vi.advanceTimersByTime(10 * NO_ANSWER_MS);
+      store.flush();
+      expect(store.get().queriesError).toBe("");
+      expect(store.get().queries?.head).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("asks for the shown head only while the neuron view is open", () => {
     const { model, actions, store } = setUp();
     expect(model.sent.filter((message) => message.type === "qk")).toEqual([]);

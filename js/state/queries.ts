@@ -2,12 +2,17 @@ import type { AnyModel } from "@anywidget/types";
 import { HeadQueries, queriesKey } from "../data/queries";
 import type { PageMessage, QueriesMessage } from "../data/protocol";
 import type { Store } from "./store";
+import { NO_ANSWER_MS } from "./sync";
 import type { ViewState } from "./viewState";
 
 type Model = AnyModel<Record<string, any>>;
 
 /** Heads kept on the page, so going back to one is instant; each is a few hundred kB at most. */
 const CACHED_HEADS = 24;
+
+/** Shown when no kernel answers (a saved notebook, the standalone file): queries and keys are never saved. */
+export const QUERIES_NOT_SAVED =
+  "The queries and keys are not saved with the notebook or the HTML file: run the cell in a live kernel to see the neuron view.";
 
 /** The head the neuron view opens: the first selected one. */
 export function neuronHead(state: Readonly<ViewState>): number {
@@ -22,6 +27,11 @@ export function neuronHead(state: Readonly<ViewState>): number {
 export function connectQueries(model: Model, store: Store<ViewState>): () => void {
   const cache = new Map<string, HeadQueries>();
   let requested = "";
+  let noAnswer: ReturnType<typeof setTimeout> | null = null;
+  const stopWaiting = () => {
+    if (noAnswer !== null) clearTimeout(noAnswer);
+    noAnswer = null;
+  };
 
   const wantedKey = (state: Readonly<ViewState>): string | null => {
     if (!state.neuronOpen || !state.data) return null;
@@ -43,12 +53,17 @@ export function connectQueries(model: Model, store: Store<ViewState>): () => voi
     store.set({ queries: null, queriesError: "" });
     const message: PageMessage = { type: "qk", version: state.data!.version, stack: state.stack, layer: state.layer, head: neuronHead(state) };
     model.send(message);
+    stopWaiting();
+    noAnswer = setTimeout(() => {
+      if (requested === key) store.set({ queriesError: QUERIES_NOT_SAVED });
+    }, NO_ANSWER_MS);
   };
 
   const receive = (content: QueriesMessage, buffers: Array<DataView | ArrayBuffer>) => {
     if (content?.type !== "qk") return;
     const key = queriesKey(content.version, content.stack, content.layer, content.head);
     if (key !== requested) return; // an answer for something no longer shown
+    stopWaiting();
     if (typeof content.error === "string") {
       store.set({ queries: null, queriesError: content.error });
       return;
@@ -75,5 +90,6 @@ export function connectQueries(model: Model, store: Store<ViewState>): () => voi
   return () => {
     model.off("msg:custom", receive);
     unsubscribe();
+    stopWaiting();
   };
 }
