@@ -127,6 +127,30 @@ def pooled_tile(
     return tile
 
 
+def pooled_mean_tile(
+    heads: list[Head], lses: list[np.ndarray], rows: slice, cols: slice, out_rows: int, out_cols: int, block: int = BLOCK
+) -> np.ndarray:
+    """The mean over ``heads`` of a rectangle, max-pooled like :func:`pooled_tile` (the mean first, then the max)."""
+    if len(heads) == 1:
+        return pooled_tile(heads[0], lses[0], rows, cols, out_rows, out_cols, block)
+    row_bin = pool_bins(rows.stop - rows.start, out_rows)
+    col_bin = pool_bins(cols.stop - cols.start, out_cols)
+    tile = np.zeros((row_bin[-1] + 1, col_bin[-1] + 1), dtype=np.float32)
+    causal = heads[0].stack.causal
+    for r0 in range(rows.start, rows.stop, block):
+        r1 = min(rows.stop, r0 + block)
+        row_starts, row_cells = _runs(row_bin[r0 - rows.start : r1 - rows.start])
+        for c0 in range(cols.start, min(cols.stop, r1) if causal else cols.stop, block):
+            c1 = min(cols.stop, c0 + block)
+            col_starts, col_cells = _runs(col_bin[c0 - cols.start : c1 - cols.start])
+            mean = sum(attention_block(h, lse, slice(r0, r1), slice(c0, c1)) for h, lse in zip(heads, lses))
+            mean /= np.float32(len(heads))
+            pooled = np.maximum.reduceat(np.maximum.reduceat(mean, col_starts, axis=1), row_starts, axis=0)
+            cells = np.ix_(row_cells, col_cells)
+            tile[cells] = np.maximum(tile[cells], pooled)
+    return tile
+
+
 def _runs(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each run of equal cells starts in ``cells``, and the cell of each run."""
     starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]])

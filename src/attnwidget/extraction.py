@@ -42,6 +42,7 @@ def extract(
     target: str | None = None,
     max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
     capture_qk: bool = False,
+    long_inputs: bool = False,
 ) -> Extraction:
     """Tokenize the input, run the model once, return every attention.
 
@@ -49,6 +50,8 @@ def extract(
     the decoder's text for encoder-decoders (generated when None). Input longer
     than the model accepts is truncated, with a note saying so. ``capture_qk``
     also records every layer's queries and keys in the same pass (``Extraction.queries``).
+    ``long_inputs`` keeps a self-attention input over the budget as queries and keys
+    (a ``longinput.LongStack``) instead of refusing it.
     """
     check_sentence(sentence, "sentence")
     for text, what in ((sentence_b, "sentence_b"), (target, "target")):
@@ -67,7 +70,7 @@ def extract(
             f"target= is for encoder-decoder models (T5, BART, Marian); {loaded.name!r} has no separate decoder: "
             "use sentence_b for a sentence pair"
         )
-    return _extract_self_attention(loaded, sentence, sentence_b, max_attention_bytes, capture_qk)
+    return _extract_self_attention(loaded, sentence, sentence_b, max_attention_bytes, capture_qk, long_inputs)
 
 
 def check_sentence(sentence: object, what: str) -> None:
@@ -81,13 +84,24 @@ def check_sentence(sentence: object, what: str) -> None:
 
 
 def _extract_self_attention(
-    loaded: LoadedModel, sentence: str, sentence_b: str | None, max_attention_bytes: int, capture_qk: bool
+    loaded: LoadedModel,
+    sentence: str,
+    sentence_b: str | None,
+    max_attention_bytes: int,
+    capture_qk: bool,
+    long_inputs: bool = False,
 ) -> Extraction:
     texts = (sentence,) if sentence_b is None else (sentence, sentence_b)
     encoded, special, notes = _tokenize(loaded, texts, "")
     input_ids = encoded["input_ids"]
     n = input_ids.shape[1]
-    check_attention_budget([_attention_size(loaded, n, n)], max_attention_bytes)
+    size = _attention_size(loaded, n, n)
+    if long_inputs and size is not None and size.bytes > max_attention_bytes:
+        from .longinput import extract_long
+
+        b_start = _sentence_b_start(encoded) if sentence_b is not None else None
+        return extract_long(loaded, encoded, special, notes, b_start, size.bytes)
+    check_attention_budget([size], max_attention_bytes)
 
     with torch.no_grad(), _capture(loaded, capture_qk) as capture:
         output = loaded.model(**encoded, output_attentions=True, output_hidden_states=True)

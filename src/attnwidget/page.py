@@ -5,9 +5,11 @@ The page is an untrusted peer. A state update may change only the view state and
 is sent back (the page snaps back) with a ``refused`` message it shows. Messages
 are ``layers`` requests (answered at most once per layer, in parts under
 ``payload.MAX_MESSAGE_BYTES``), ``run`` requests (answered with their id in
-``_request``, or with ``error``) and the neuron view's ``qk`` requests (one head's
-queries and keys in row blocks under the same bound, see ``neuron.py``); malformed
-ones are ignored with one log line.
+``_request``, or with ``error``), the neuron view's ``qk`` requests (one head's
+queries and keys in row blocks under the same bound, see ``neuron.py``) and, for a
+long input, ``long`` requests (a tile, a row, top keys or thumbnails computed on
+demand, one message each, see ``longinput.py``); malformed ones are ignored with
+one log line.
 Nothing the page sends raises into the kernel.
 
 This mixin is glue for :class:`attnwidget.widget.AttentionWidget`, whose traits
@@ -23,6 +25,7 @@ from typing import Any
 import traitlets as t
 
 from . import validation as rules
+from .longinput import is_long, long_answer
 from .neuron import head_messages
 
 log = logging.getLogger(__name__)
@@ -72,6 +75,8 @@ class PageSide:
             self._run_from_page(content)
         elif kind == "qk":
             self._send_queries(content)
+        elif kind == "long":
+            self._send_long(content)
         else:
             log.warning("attnwidget: ignored a page message of unknown type: %s", rules.shorten(content))
 
@@ -85,6 +90,9 @@ class PageSide:
             return
         if encoded is None or version != encoded.version:
             return  # a request for data the page has already replaced
+        if is_long(encoded.extraction.stacks[stack]):
+            log.warning("attnwidget: ignored a layer request for a long input, which has no layers to send")
+            return
         held = self._data.get("stacks", {}).get(stack, {}).get("layers", {})
         for layer in layers:
             if str(layer) in held:
@@ -111,6 +119,24 @@ class PageSide:
         header["key_head"] = encoded.extraction.queries.stacks[stack].key_head(head)  # type: ignore[union-attr]
         for message, buffers in head_messages(queries, header):
             self.send(message, buffers)
+
+    def _send_long(self, content: dict) -> None:
+        """One tile, row, set of top keys or thumbnails of a long input, computed now: one message, or an ``error``."""
+        encoded = self._encoded
+        try:
+            request = rules.check_long_request(content, self._stack_shapes())
+        except ValueError as error:
+            log.warning("attnwidget: ignored a malformed long-input request: %s", error)
+            return
+        if encoded is None or request.version != encoded.version:
+            return  # a request for data the page has already replaced
+        stack = encoded.extraction.stacks[request.stack]
+        if not is_long(stack):
+            echo = {"type": "long", "version": request.version, "stack": request.stack, "id": request.id}
+            self.send({**echo, "what": request.what, "error": "this input's attention is sent whole: ask for layers"})
+            return
+        message, buffers = long_answer(stack, request)  # type: ignore[arg-type]
+        self.send(message, buffers)
 
     def _run_from_page(self, content: dict) -> None:
         """A sentence or model chosen in the page. Answered by setting `_request` to its id

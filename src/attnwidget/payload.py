@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .encoding import encode_array, quantize_rows, row_scales
+from .longinput import is_long
 from .result import AttentionStack, Extraction
 from .tokens import display_tokens
 from .validation import replace_lone_surrogates
@@ -45,11 +46,13 @@ class EncodedExtraction:
     scales: dict[str, np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.scales = {name: row_scales(stack.attention) for name, stack in self.extraction.stacks.items()}
+        self.scales = {
+            name: row_scales(stack.attention) for name, stack in self.extraction.stacks.items() if not is_long(stack)
+        }
 
     @property
     def total_values(self) -> int:
-        return sum(stack.attention.size for stack in self.extraction.stacks.values())
+        return sum(stack.attention.size for stack in self.extraction.stacks.values() if not is_long(stack))
 
     @property
     def scale_bytes(self) -> int:
@@ -128,6 +131,8 @@ class EncodedExtraction:
             yield content, [memoryview(flat_codes[start:stop]).cast("B"), memoryview(flat_scales[start:stop]).cast("B")]
 
     def _stack_payload(self, stack: AttentionStack, layers: Iterable[int], *, scales: bool) -> dict:
+        # A long input holds no weights: "long" tells the page to ask for tiles, rows and top keys instead.
+        long = is_long(stack)
         return {
             "name": stack.name,
             "rows": _wire_labels(stack.row_tokens, pretty=self.prettify_tokens),
@@ -139,8 +144,9 @@ class EncodedExtraction:
             "causal": stack.causal,
             "n_layers": stack.n_layers,
             "n_heads": stack.n_heads,
-            "row_scale": encode_array(self.scales[stack.name]) if scales else None,
-            "layers": {str(layer): encode_array(self.quantized_layer(stack.name, layer)) for layer in layers},
+            "row_scale": encode_array(self.scales[stack.name]) if scales and not long else None,
+            "layers": {} if long else {str(layer): encode_array(self.quantized_layer(stack.name, layer)) for layer in layers},
+            "long": long,
         }
 
 

@@ -305,3 +305,86 @@ def check_queries_request(content: Mapping[str, Any], stacks: Mapping[str, Stack
     layer = check_layer(content.get("layer"), stacks[stack])
     head = check_index(content.get("head"), stacks[stack].n_heads, "head")
     return version, stack, layer, head
+
+
+# ---- long inputs: what the page asks of attention computed on demand -----------------------
+
+LONG_REQUESTS = ("tile", "line", "top", "thumbs")
+LINE_AXES = ("row", "col")
+MAX_ANSWER_BYTES = 2**20
+"""No answer to a long-input request carries more than this (1 MiB, ``payload.MAX_MESSAGE_BYTES``)."""
+MAX_TILE_SIDE = 1024
+MAX_TOP_KEYS = 32
+MAX_THUMBNAIL_SIDE = 128
+
+
+@dataclass(frozen=True)
+class LongRequest:
+    """One checked ``long`` message: ``what`` and the fields that kind reads (the others keep defaults)."""
+
+    version: int
+    stack: str
+    id: int
+    what: str
+    layer: int
+    heads: tuple[int, ...] = ()
+    rows: tuple[int, int] = (0, 0)
+    cols: tuple[int, int] = (0, 0)
+    size: tuple[int, int] = (0, 0)
+    axis: str = "row"
+    index: int = 0
+    count: int = 0
+
+
+def check_long_request(content: Mapping[str, Any], stacks: Mapping[str, StackShape]) -> LongRequest:
+    """``{type: "long", version, stack, id, what, layer, ...}`` -> a LongRequest whose answer fits one message.
+
+    ``tile``: ``heads``, ``rows`` and ``cols`` as ``[start, stop)``, ``size`` ``[rows, cols]`` of screen cells;
+    ``line``: ``heads``, ``axis`` ("row" or "col"), ``index``; ``top``: one ``head`` (in ``heads``),
+    ``count`` keys for rows ``[start, stop)``; ``thumbs``: ``size`` ``[side, side]`` for every head of the layer.
+    """
+    version = content.get("version")
+    if not is_int(version):
+        raise ValueError(f"version must be an integer, got {shorten(version)}")
+    stack = check_choice(content.get("stack"), list(stacks), "stack")
+    shape = stacks[stack]
+    request_id = check_request_id(content.get("id"))
+    what = check_choice(content.get("what"), LONG_REQUESTS, "what")
+    layer = check_layer(content.get("layer"), shape)
+    base = {"version": version, "stack": stack, "id": request_id, "what": what, "layer": layer}
+    if what == "thumbs":
+        side = check_index(content.get("size"), MAX_THUMBNAIL_SIDE + 1, "size")
+        if side == 0 or shape.n_heads * side * side * 4 > MAX_ANSWER_BYTES:
+            raise ValueError(f"thumbnails of side {side} for {shape.n_heads} heads do not fit one message")
+        return LongRequest(**base, size=(side, side))
+    heads = check_heads(content.get("heads"), shape)
+    if not heads:
+        raise ValueError("heads must name at least one head")
+    if what == "line":
+        axis = check_choice(content.get("axis"), LINE_AXES, "axis")
+        index = check_index(content.get("index"), shape.n_rows if axis == "row" else shape.n_cols, "index")
+        return LongRequest(**base, heads=tuple(heads), axis=axis, index=index)
+    rows = _check_span(content.get("rows"), shape.n_rows, "rows")
+    if what == "top":
+        count = check_index(content.get("count"), MAX_TOP_KEYS + 1, "count")
+        if len(heads) != 1 or count == 0 or (rows[1] - rows[0]) * count * 8 > MAX_ANSWER_BYTES:
+            raise ValueError(f"top keys are asked for one head and 1 to {MAX_TOP_KEYS} keys, at most 1 MiB of rows")
+        return LongRequest(**base, heads=tuple(heads), rows=rows, count=count)
+    cols = _check_span(content.get("cols"), shape.n_cols, "cols")
+    size = content.get("size")
+    if isinstance(size, str | bytes | Mapping) or not isinstance(size, Sequence) or len(size) != 2:
+        raise ValueError(f"size must be [rows, cols] of screen cells, got {shorten(size)}")
+    out = (check_index(size[0], MAX_TILE_SIDE + 1, "size"), check_index(size[1], MAX_TILE_SIDE + 1, "size"))
+    if 0 in out or out[0] * out[1] * 4 > MAX_ANSWER_BYTES:
+        raise ValueError(f"a tile of {out[0]} × {out[1]} cells does not fit one message")
+    return LongRequest(**base, heads=tuple(heads), rows=rows, cols=cols, size=out)
+
+
+def _check_span(value: Any, size: int, what: str) -> tuple[int, int]:
+    """``[start, stop)`` within ``0..size``, not empty."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence) or len(value) != 2:
+        raise ValueError(f"{what} must be [start, stop], got {shorten(value)}")
+    start, stop = value
+    if not (is_int(start) and is_int(stop) and 0 <= start < stop <= size):
+        raise ValueError(f"{what} must be [start, stop] with 0 ≤ start < stop ≤ {size}, got {shorten(value)}")
+    return int(start), int(stop)

@@ -17,6 +17,7 @@ import traitlets as t
 
 from . import validation as rules
 from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
+from .longinput import is_long
 from .models import LoadedModel, ModelSpec, load_model
 from .page import PageSide
 from .payload import EncodedExtraction
@@ -248,8 +249,27 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
 
     @property
     def attention(self) -> np.ndarray:
-        """The shown stack's attention, float32 (layers, heads, rows, cols), read-only: what the page shows."""
+        """The shown stack's attention, float32 (layers, heads, rows, cols), read-only: what the page shows.
+
+        An input over ``max_attention_bytes`` has none (a ValueError says so): see ``attention_layer``.
+        """
         return self.extraction.stacks[self.stack].attention
+
+    @property
+    def is_long_input(self) -> bool:
+        """True when the input's attention exceeds ``max_attention_bytes``: the widget keeps queries and keys."""
+        return is_long(self.extraction.stacks[self.stack])
+
+    def attention_layer(self, layer: int, stack: str | None = None) -> np.ndarray:
+        """One layer's attention, float32 (heads, rows, cols), read-only; for a long input computed now,
+        exactly, when one layer fits ``max_attention_bytes`` (else a ValueError says what it would take)."""
+        shown = self.extraction.stacks[rules.check_choice(stack or self.stack, list(self.extraction.stacks), "stack")]
+        rules.check_layer(layer, self._stack_shapes()[shown.name])
+        if not is_long(shown):
+            return shown.attention[layer]
+        weights = shown.layer(layer, self._max_attention_bytes)  # type: ignore[attr-defined]
+        weights.flags.writeable = False
+        return weights
 
     def qk(self, layer: int, head: int, stack: str | None = None) -> HeadQueries:
         """One head's queries and keys as the softmax read them (``stack`` defaults to the shown one).
@@ -259,6 +279,11 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         ``bias`` (rows, cols) holds masks and position biases, or is None.
         """
         queries = self.extraction.queries
+        if self.is_long_input:
+            raise ValueError(
+                "w.qk is not available for an input over max_attention_bytes: one head's dense bias alone would "
+                "be rows × cols; use w.attention_layer(layer) or a shorter input"
+            )
         if queries is None:
             raise ValueError(
                 "this widget has no queries and keys: it shows attention given to it with no model, "
@@ -398,6 +423,7 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
                 target=inputs.target or None,
                 max_attention_bytes=self._max_attention_bytes,
                 capture_qk=self._capture_qk,
+                long_inputs=True,  # over the budget, keep queries and keys instead of refusing
             )
             return self._prepared_from(extraction, inputs, loaded)
         finally:
@@ -405,6 +431,8 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
 
     def _prepared_from(self, extraction: Extraction, inputs: _Inputs, loaded: LoadedModel | None) -> _Prepared:
         for stack in extraction.stacks.values():
+            if is_long(stack):
+                continue  # no weights; its queries and keys are read-only already
             stack.attention.flags.writeable = False  # what Python holds is what the page shows
         for captured in extraction.queries.stacks.values() if extraction.queries is not None else ():
             for array in (captured.queries, captured.keys, *captured.biases):
