@@ -11,6 +11,7 @@ import { readTheme } from "./shared/colors";
 import { el, on } from "./shared/dom";
 import { downloadOnClick } from "./shared/snapshot";
 import { createStore } from "./state/store";
+import { connectLong } from "./state/longFetcher";
 import { connectQueries } from "./state/queries";
 import { connect, type Actions } from "./state/sync";
 import { ViewDeriver, type View } from "./state/view";
@@ -21,6 +22,8 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
   const root = el("div", { className: "attnwidget", attrs: { tabindex: "0", "aria-label": "Attention viewer" } });
   const store = createStore<ViewState>(initialViewState);
   const { actions, disconnect } = connect(model as AnyModel<Record<string, any>>, store);
+  // Before the panels subscribe: a long stack has its cache before the first draw asks it for anything.
+  const disconnectLong = connectLong(model as AnyModel<Record<string, any>>, store);
   const untheme = followThemeTrait(model as AnyModel<Record<string, any>>, root, () => drawAll(store.get()));
   let theme = readTheme(root);
   const context: PanelContext = { actions, theme: () => theme };
@@ -65,6 +68,7 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
     unsubscribe,
     disconnect,
     connectQueries(model as AnyModel<Record<string, any>>, store),
+    disconnectLong,
     on(root, "keydown", (event) => handleKey(event, store.get(), deriver.derive(store.get()), actions)),
     on(root, "click", downloadOnClick),
     watchTheme(() => drawAll(store.get())),

@@ -7,11 +7,10 @@ layer) is checked against the attention the model itself returned, within 1e-5.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch
+from pooling import max_pool_by_loop
 
 from attnwidget.blockwise import Head, attention_layer, attention_row, pooled_tile, row_logsumexp, top_keys
 from attnwidget.longcapture import capture_queries_keys_long
@@ -69,16 +68,6 @@ def test_rows_from_the_log_sum_exp_are_exact(long_decoder, block: int) -> None:
         np.testing.assert_allclose(attention_row(head, lse, row), attention[1, 3, row], atol=1e-5)
 
 
-def max_pool_by_loop(matrix: np.ndarray, out_rows: int, out_cols: int) -> np.ndarray:
-    """Each screen cell i covers values [ceil(i·n/out), ceil((i+1)·n/out)); its value is their largest."""
-    rows, cols = matrix.shape
-    row_edges = [math.ceil(i * rows / out_rows) for i in range(out_rows + 1)]
-    col_edges = [math.ceil(j * cols / out_cols) for j in range(out_cols + 1)]
-    out = np.zeros((out_rows, out_cols), dtype=np.float32)
-    for i in range(out_rows):
-        for j in range(out_cols):
-            out[i, j] = matrix[row_edges[i] : row_edges[i + 1], col_edges[j] : col_edges[j + 1]].max()
-    return out
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,11 @@ normal widget of the same model and text, and pooled by loops written here.
 from __future__ import annotations
 
 import logging
-import math
 
 import numpy as np
 import pytest
 import torch
+from pooling import max_pool_by_loop
 
 from attnwidget import AttentionWidget
 from attnwidget.models import LoadedModel
@@ -50,17 +50,6 @@ def one_answer(widget: AttentionWidget, request: dict, monkeypatch: pytest.Monke
     return header, arrays
 
 
-def max_pool_by_loop(matrix: np.ndarray, out_rows: int, out_cols: int) -> np.ndarray:
-    """Screen cell i covers values [ceil(i·n/out), ceil((i+1)·n/out)); it shows their largest."""
-    rows, cols = matrix.shape
-    out_rows, out_cols = min(out_rows, rows), min(out_cols, cols)
-    row_edges = [math.ceil(i * rows / out_rows) for i in range(out_rows + 1)]
-    col_edges = [math.ceil(j * cols / out_cols) for j in range(out_cols + 1)]
-    out = np.zeros((out_rows, out_cols), dtype=np.float32)
-    for i in range(out_rows):
-        for j in range(out_cols):
-            out[i, j] = matrix[row_edges[i] : row_edges[i + 1], col_edges[j] : col_edges[j + 1]].max()
-    return out
 
 
 # ---- the data model -----------------------------------------------------------------------

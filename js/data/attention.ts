@@ -19,6 +19,8 @@ export class StackData {
   readonly nHeads: number;
   readonly nRows: number;
   readonly nCols: number;
+  /** A long input: no codes ever arrive; every layer is read on demand through js/data/longAttention.ts. */
+  readonly long: boolean;
   private readonly scales: Float32Array;
   private readonly layers = new Map<number, Uint8Array>();
   /** Layers arriving in several messages: their codes so far and the chunks received. */
@@ -37,6 +39,7 @@ export class StackData {
     this.nHeads = payload.n_heads;
     this.nRows = payload.rows.length;
     this.nCols = payload.cols.length;
+    this.long = payload.long === true;
     // Without row_scale, every layer message brings the scales of its rows.
     const scales = payload.row_scale ? decodeArray(payload.row_scale) : new Float32Array(this.nLayers * this.nHeads * this.nRows);
     if (!(scales instanceof Float32Array) || scales.length !== this.nLayers * this.nHeads * this.nRows) {
@@ -48,11 +51,13 @@ export class StackData {
     }
   }
 
+  /** True once a layer's codes arrived; a long stack has every layer, computed on demand. */
   hasLayer(layer: number): boolean {
-    return this.layers.has(layer);
+    return this.long ? layer >= 0 && layer < this.nLayers : this.layers.has(layer);
   }
 
   missingLayers(): number[] {
+    if (this.long) return [];
     return Array.from({ length: this.nLayers }, (_, layer) => layer).filter((layer) => !this.layers.has(layer));
   }
 

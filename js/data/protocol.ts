@@ -27,6 +27,11 @@ export interface StackPayload {
   row_scale: EncodedArray | null;
   /** uint8 codes (heads, rows, cols) of the layers sent with the payload, keyed by layer index. */
   layers: Record<string, EncodedArray>;
+  /**
+   * A long input (src/attnwidget/longinput.py): no layers and no row scales; the page asks
+   * for what it draws with `long` requests instead (js/data/longAttention.ts).
+   */
+  long?: boolean;
 }
 
 export interface Payload {
@@ -82,7 +87,51 @@ export interface RefusedMessage {
   message: string;
 }
 
-export type KernelMessage = LayerMessage | RefusedMessage | QueriesMessage;
+/** What a `long` request asks for: a pooled heatmap tile, a token-focus row or column, top keys, thumbnails. */
+export type LongKind = "tile" | "line" | "top" | "thumbs";
+
+/**
+ * A request about a long input, answered by one `LongMessage` with the same `id`.
+ * Python refuses (ignores) any whose answer would exceed MAX_MESSAGE_BYTES
+ * (validation.check_long_request): tiles of at most 2^18 cells, top keys for at most
+ * 2^17 / count rows, thumbnails of at most 2^18 / heads cells per head.
+ */
+export interface LongRequest {
+  type: "long";
+  version: number;
+  stack: string;
+  id: number;
+  what: LongKind;
+  layer: number;
+  /** The heads averaged (tile, line) or the one head (top); not sent for thumbs. */
+  heads?: number[];
+  /** [start, stop) of rows and columns (tile), of rows (top). */
+  rows?: [number, number];
+  cols?: [number, number];
+  /** [rows, cols] of screen cells (tile), or the side of every head's thumbnail (thumbs). */
+  size?: [number, number] | number;
+  axis?: "row" | "col";
+  index?: number;
+  count?: number;
+}
+
+/**
+ * Python's answer to a LongRequest: `shape` and float32 values (buffer 0), for `top`
+ * int32 keys (buffer 0) and float32 weights (buffer 1); or an `error`.
+ */
+export interface LongMessage {
+  type: "long";
+  version: number;
+  stack: string;
+  id: number;
+  what: LongKind;
+  shape?: number[];
+  /** Top keys: the rows [start, stop) answered. */
+  rows?: number[];
+  error?: string;
+}
+
+export type KernelMessage = LayerMessage | RefusedMessage | QueriesMessage | LongMessage;
 
 /**
  * What the page asks of Python. A run carries a request id; Python answers by setting
@@ -92,6 +141,7 @@ export type KernelMessage = LayerMessage | RefusedMessage | QueriesMessage;
 export type PageMessage =
   | { type: "layers"; version: number; stack: string; layers: number[] }
   | { type: "qk"; version: number; stack: string; layer: number; head: number }
+  | LongRequest
   | { type: "run"; request: number; sentence?: string; sentence_b?: string; target?: string; model?: string };
 
 export const QUANT_LEVELS = 255;

@@ -7,6 +7,7 @@ import type { LayerView, View } from "../state/view";
 import type { Hover, ViewState } from "../state/viewState";
 import type { Panel, PanelContext } from "./panel";
 import { panelTitle } from "../shared/snapshot";
+import { longHeadViewLines } from "./longPanels";
 
 export const ROW_HEIGHT = 20;
 /** Token labels are 12 px monospace: about this wide per character, plus padding. */
@@ -50,6 +51,7 @@ export function headViewLines(
   const [r0, r1] = hover?.axis === "row" ? [hover.position, hover.position + 1] : rowWindow;
   const [c0, c1] = hover?.axis === "col" ? [hover.position, hover.position + 1] : colWindow;
   const floor = Math.max(threshold, LINE_FLOOR);
+  if (layer.stack.long) return longHeadViewLines(layer, heads, floor, LINES_PER_ROW, rowWindow, colWindow, hover);
   const strongest = new TopLines(LINES_PER_ROW);
   for (const head of heads) {
     for (let r = Math.max(0, r0); r < Math.min(r1, layer.rows.length); r++) {

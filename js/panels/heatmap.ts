@@ -10,6 +10,7 @@ import type { LayerView, View } from "../state/view";
 import type { ViewState } from "../state/viewState";
 import type { Panel, PanelContext } from "./panel";
 import { panelTitle } from "../shared/snapshot";
+import { longHeatmapCells, type LongHeatmapCells } from "./longPanels";
 
 /** Token labels are drawn as DOM text for windows of at most this many tokens per axis. */
 export const MAX_LABELS = 64;
@@ -33,6 +34,8 @@ export interface HeatmapCells {
   cols: number;
   /** The largest weight, the top of the colour scale. */
   readonly max: number;
+  /** A long input: the window already pooled by Python, and each cell's shown value (js/panels/longPanels.ts). */
+  long?: LongHeatmapCells;
 }
 
 const maxima = new WeakMap<Float32Array, number>();
@@ -255,7 +258,7 @@ export function createHeatmap(context: PanelContext): Panel {
     if (mask && cell.c >= mask[cell.r]!) {
       lines.push("masked: a token cannot attend to later tokens");
     } else if (cells) {
-      const weight = cells.values[cell.r * cells.cols + cell.c]!;
+      const weight = cells.long ? cells.long.valueAt(cell.r, cell.c) : cells.values[cell.r * cells.cols + cell.c]!;
       lines.push(`weight: ${percent(weight)}  (${precise(weight)})`);
     } else {
       lines.push(layer.ready ? "no head selected" : "loading…");
@@ -415,11 +418,11 @@ export function createHeatmap(context: PanelContext): Panel {
       longest = longestLabel(layer, stack.rows, stack.cols);
     }
     layout = heatmapLayout(width, rows, cols, longest, dpr);
-    cells = heatmapCells(layer, heads);
     if (shape !== maskKey) {
       maskKey = shape;
       mask = causalMaskStart(layer);
     }
+    cells = stack.long ? longCells(layer, heads, window, dpr) : heatmapCells(layer, heads);
 
     let text = layer.ready ? heatmapCaption(layer.layer, heads, stack.nHeads) : missingLayerText(layer.layer, state.layersUnanswered);
     if (rows !== cols || stack.rows !== stack.cols) text += ` · ${rows} × ${cols}`;
@@ -442,7 +445,7 @@ export function createHeatmap(context: PanelContext): Panel {
     drawTools(window, rows, cols);
 
     const ready = layer.ready;
-    const key = [state.data?.version, stack.name, layer.layer, ready, heads.join(","), shape, windowKey(window), layout.plotWidth, layout.plotHeight, dpr, themeKey(theme)].join("|");
+    const key = [state.data?.version, stack.name, layer.layer, ready, cells !== null, heads.join(","), shape, windowKey(window), layout.plotWidth, layout.plotHeight, dpr, themeKey(theme)].join("|");
     if (key !== baseKey) {
       baseKey = key;
       drawBase(theme, window);
@@ -455,6 +458,13 @@ export function createHeatmap(context: PanelContext): Panel {
     markLabels(state, view);
     drawOverlay(state, view);
     drawColorbar(theme);
+  }
+
+  /** A long input's cells: the window as Python pools it at the plot's resolution. */
+  function longCells(current: LayerView, heads: number[], window: CellWindow, dpr: number): HeatmapCells | null {
+    const screen: [number, number] = [Math.max(1, Math.round(layout.plotHeight * dpr)), Math.max(1, Math.round(layout.plotWidth * dpr))];
+    const long = longHeatmapCells(current, heads, window, screen, mask);
+    return long && { values: long.pooled.values, rows: current.rows.length, cols: current.cols.length, max: long.max, long };
   }
 
   function drawTools(window: CellWindow, rows: number, cols: number): void {
@@ -488,10 +498,12 @@ export function createHeatmap(context: PanelContext): Panel {
       return;
     }
     if (!cells) return;
-    const outRows = Math.min(window.rows, Math.max(1, Math.round(layout.plotHeight * dpr)));
-    const outCols = Math.min(window.cols, Math.max(1, Math.round(layout.plotWidth * dpr)));
+    let outRows = Math.min(window.rows, Math.max(1, Math.round(layout.plotHeight * dpr)));
+    let outCols = Math.min(window.cols, Math.max(1, Math.round(layout.plotWidth * dpr)));
     if (pooled.length < outRows * outCols) pooled = new Float32Array(outRows * outCols);
-    const values = maxPool(cells.values, cells.cols, window, outRows, outCols, mask, pooled);
+    let values: Float32Array;
+    if (cells.long) ({ values, rows: outRows, cols: outCols } = cells.long.pooled);
+    else values = maxPool(cells.values, cells.cols, window, outRows, outCols, mask, pooled);
     if (window.rows === cells.rows && window.cols === cells.cols && !maxima.has(cells.values)) {
       // The whole matrix pooled: its largest value is the matrix's, without another pass over every cell.
       let max = 0;

@@ -9,6 +9,7 @@ import type { ViewState } from "../state/viewState";
 import { causalMaskStart } from "./heatmap";
 import type { Panel, PanelContext } from "./panel";
 import { panelTitle } from "../shared/snapshot";
+import { longThumbnailValues } from "./longPanels";
 
 const MIN_THUMB = 28;
 const MAX_THUMB = 56;
@@ -33,6 +34,7 @@ export function thumbnailValues(
   outCols: number,
   mask: Int32Array | null = null,
 ): Float32Array | null {
+  if (layer.stack.long) return longThumbnailValues(layer, head, outRows, outCols, mask);
   const codes = layer.stack.codes(layer.layer);
   if (!codes) return null;
   const { rows, cols } = layer;

@@ -10,6 +10,7 @@ import type { Direction, Hover, ViewState } from "../state/viewState";
 import { validHeads } from "./heatmap";
 import type { Panel, PanelContext } from "./panel";
 import { panelTitle } from "../shared/snapshot";
+import { longFocusDistribution } from "./longPanels";
 
 /** Bars shown before "show N more". */
 export const TOP_BARS = 10;
@@ -74,6 +75,7 @@ export function focusTarget(state: Readonly<ViewState>, view: View, ignoredHover
  * visible row attends to it). Null while the layer has not arrived.
  */
 export function focusDistribution(layer: LayerView, heads: readonly number[], axis: Axis, position: number): Float32Array | null {
+  if (layer.stack.long) return longFocusDistribution(layer, validHeads(heads, layer.stack.nHeads), axis, position);
   const codes = layer.stack.codes(layer.layer);
   const valid = validHeads(heads, layer.stack.nHeads);
   if (!codes || valid.length === 0) return null;
@@ -283,7 +285,8 @@ export function createTokenFocus(context: PanelContext): Panel {
       expanded = false;
     }
 
-    const key = [focusId, target.preview, layer.layer, layer.ready, heads.join(","), state.hideSpecial, state.pairFilter, expanded, state.hover?.axis, state.hover?.index].join("|");
+    const arrived = stack.long ? state.dataRevision : 0; // a long input's rows arrive after the draw that asks
+    const key = [focusId, target.preview, layer.layer, layer.ready, arrived, heads.join(","), state.hideSpecial, state.pairFilter, expanded, state.hover?.axis, state.hover?.index].join("|");
     if (key !== listKey) {
       listKey = key;
       drawList(state, view, target, heads);
@@ -359,7 +362,7 @@ export function createTokenFocus(context: PanelContext): Panel {
     const width = Math.max(80, Math.floor(measured || stripBox.clientWidth || 240));
     const dpr = Math.max(1, globalThis.devicePixelRatio || 1);
     const ready = Array.from({ length: stack.nLayers }, (_, l) => (stack.hasLayer(l) ? 1 : 0)).join("");
-    const key = [state.data?.version, stack.name, target.axis, target.index, heads.join(","), state.hideSpecial, state.pairFilter, ready, view.current?.layer, width, dpr, theme.dark, theme.background, theme.accent].join("|");
+    const key = [state.data?.version, stack.name, target.axis, target.index, heads.join(","), state.hideSpecial, state.pairFilter, ready, stack.long && state.dataRevision, view.current?.layer, width, dpr, theme.dark, theme.background, theme.accent].join("|");
     if (key === stripKey) return;
     stripKey = key;
     setText(stripTitle, `Across layers (each row scaled to its largest weight)${target.axis === "row" ? "" : ", attention it receives"}: click a row to show that layer.`);

@@ -139,12 +139,14 @@ export class ViewDeriver {
   derive(state: Readonly<ViewState>): View {
     const stack = state.data?.stack(state.stack) ?? null;
     if (!stack || !state.data) return emptyView;
-    const renormalised = state.hideSpecial;
-    const key = `${state.data.version}|${stack.name}|${state.hideSpecial}|${state.pairFilter}`;
+    // A long input shows every token: Python's tiles and rows are over contiguous tokens, not a filtered subset.
+    const renormalised = state.hideSpecial && !stack.long;
+    const pairFilter = stack.long ? "all" : state.pairFilter;
+    const key = `${state.data.version}|${stack.name}|${renormalised}|${pairFilter}`;
     if (key !== this.cacheKey) {
       this.cacheKey = key;
       this.layers = new Map();
-      this.selection = visibleSelection(stack, state.hideSpecial, state.pairFilter);
+      this.selection = visibleSelection(stack, renormalised, pairFilter);
     }
     const selection = this.selection!;
     const layer = (index: number): LayerView | null => {

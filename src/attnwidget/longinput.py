@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .blockwise import Head, attention_block, attention_layer, pooled_mean_tile, row_logsumexp, top_keys
+from .extraction import _human_bytes as human_bytes
 from .queries import QueryKeys, StackQueries
 from .result import SELF, Extraction
 
@@ -70,7 +71,7 @@ class LongStack:
     @property
     def attention(self) -> np.ndarray:
         raise ValueError(
-            f"this input's attention would take {self.attention_bytes / 1e9:.2f} GB as float32, over "
+            f"this input's attention would take {human_bytes(self.attention_bytes)} as float32, over "
             "max_attention_bytes, so it is kept as queries and keys and computed on demand: use "
             "w.attention_layer(layer) for one layer's weights (heads, rows, cols)"
         )
@@ -179,7 +180,7 @@ def extract_long(
         queries = capture.result()
     except Exception as error:  # noqa: BLE001 - a family without SDPA support: say why, in the budget's terms
         raise ValueError(
-            f"the attention for this input would take {needed_bytes / 1e9:.2f} GB, over max_attention_bytes, "
+            f"the attention for this input would take {human_bytes(needed_bytes)}, over max_attention_bytes, "
             f"and {loaded.name!r} cannot run in long-input mode ({type(error).__name__}: {error}): shorten the "
             "input or pass a larger max_attention_bytes"
         ) from None
@@ -200,7 +201,7 @@ def extract_long(
         "keys": list(queries.keys.shape),
     }
     note = (
-        f"long input: its attention would take {needed_bytes / 1e9:.2f} GB, so the widget keeps the queries and "
+        f"long input: its attention would take {human_bytes(needed_bytes)}, so the widget keeps the queries and "
         "keys and computes what is shown on demand, exactly"
     )
     return Extraction(
