@@ -10,13 +10,21 @@ weights. Modes: the bare forward pass (SDPA, no weights); the forward pass with
 ``capture_queries_keys_long``; then, from the captured queries and keys, what the
 page would ask for one head: the log-sum-exp of every row, a whole-matrix heatmap
 tile max-pooled to 800 × 800, one row, the 8 strongest keys of every row.
-Prints a Markdown table.
+
+``widget`` mode builds ``AttentionWidget(text, model=...)`` with the default budget
+(4 GiB, so 8,192 tokens and more are long inputs) on the offline tokenizer, timed
+until it is ready to send its state, and then answers the page's ``long`` requests
+through the widget's own message handler (the first paint's whole-matrix tile of the
+mean of all heads at 438 × 597 cells, one head's tile, a token-focus row of all heads,
+one head's top 8 keys for 4,096 rows, one layer's thumbnails at 56 × 56).
+Prints Markdown tables; ``--modes`` picks the modes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -35,10 +43,63 @@ def build(n_positions: int):
     return LlamaModel(config).eval()
 
 
+WIDGET_REQUESTS = {
+    "tile_all_heads": {"what": "tile", "heads": list(range(8)), "size": [438, 597]},
+    "tile_one_head": {"what": "tile", "heads": [5], "size": [438, 597]},
+    "row": {"what": "line", "heads": list(range(8)), "axis": "row"},
+    "top8": {"what": "top", "heads": [5], "count": 8},
+    "thumbnails": {"what": "thumbs", "size": 56},
+}
+
+
+def widget_child(n: int) -> dict:
+    """AttentionWidget on ``n`` tokens: seconds until ready, memory above the model, the page's requests answered."""
+    import torch
+
+    from attnwidget import AttentionWidget
+    from attnwidget.models import LoadedModel, resolve_model_path
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("offline"))
+    tokenizer.model_max_length = n
+    model = build(n)
+    model.resize_token_embeddings(tokenizer.vocab_size)
+    loaded = LoadedModel(model, tokenizer, "random-llama-4x8")
+    words = "the bank by the river was closed so she went to the other bank to deposit her money".split()
+    text = " ".join(words[i % len(words)] for i in range(n))  # one token per word, cut to n tokens
+    ids = tokenizer(text, return_tensors="pt", truncation=True, max_length=n)["input_ids"]
+    with torch.no_grad():
+        start = time.perf_counter()
+        model(input_ids=ids)  # the bare forward pass on the same ids, in this process: same threads, same warmth
+        forward = time.perf_counter() - start
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    start = time.perf_counter()
+    widget = AttentionWidget(text, model=loaded)
+    ready = time.perf_counter() - start
+    result: dict = {"mode": "widget", "n": len(widget.tokens), "forward": forward, "ready": ready}
+    result["peak_above_model_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+    assert widget.is_long_input
+    sent: list = []
+    widget.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign]
+    rows = len(widget.tokens)
+    for name, fields in WIDGET_REQUESTS.items():
+        request = {"type": "long", "version": widget._data["version"], "stack": "self", "id": 1, "layer": 3, **fields}
+        request.update({"tile": {"rows": [0, rows], "cols": [0, rows]}, "line": {"index": rows // 2},
+                        "top": {"rows": [0, min(rows, 4096)]}}.get(fields["what"], {}))
+        begin = time.perf_counter()
+        widget._on_page_message(widget, request, [])
+        result[name] = time.perf_counter() - begin
+        assert sent and sent[-1].get("error") is None and "shape" in sent[-1], (name, sent[-1:])
+    result["peak_with_answers_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+    return result
+
+
 def child(mode: str, n: int, threads: int) -> dict:
     import torch
 
     torch.set_num_threads(threads)
+    if mode == "widget":
+        return widget_child(n)
     model = build(max(n, 32768))
     ids = torch.randint(0, 1000, (1, n), generator=torch.Generator().manual_seed(1))
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -81,6 +142,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[8192])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--modes", nargs="+", default=["forward", "capture", "widget"])
     parser.add_argument("--child", nargs=2, metavar=("MODE", "N"))
     args = parser.parse_args()
     if args.child:
@@ -89,11 +151,19 @@ def main() -> None:
     rows = []
     for n in args.sizes:
         measured = {}
-        for mode in ("forward", "capture"):
+        for mode in args.modes:
             command = [sys.executable, __file__, "--child", mode, str(n), "--threads", str(args.threads)]
-            output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            threads = {name: str(args.threads) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+            output = subprocess.run(command, check=True, capture_output=True, text=True, env={**os.environ, **threads}).stdout
             measured[mode] = json.loads(output.strip().splitlines()[-1])
+            print(json.dumps(measured[mode]), file=sys.stderr)
         rows.append(measured)
+    if any("widget" in measured for measured in rows):
+        print_widget_table([measured["widget"] for measured in rows if "widget" in measured])
+    rows = [measured for measured in rows if "forward" in measured and "capture" in measured]
+    if not rows:
+        return
+    print()
     print("| tokens | bare forward | forward + capture | q and k | peak above the model (forward / capture) "
           "| one head: row lse | 800×800 tile | one row | top 8 of every row |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -104,6 +174,19 @@ def main() -> None:
             f"{capture['qk_bytes'] / 1e6:.0f} MB | {forward['peak_above_model_bytes'] / 1e9:.2f} / "
             f"{capture['peak_above_model_bytes'] / 1e9:.2f} GB | {capture['lse']:.2f} s | {capture['tile']:.2f} s | "
             f"{capture['row'] * 1e3:.1f} ms | {capture['top8']:.2f} s |"
+        )
+
+
+def print_widget_table(measured: list[dict]) -> None:
+    print("| tokens | bare forward | widget ready (target ≤ forward + 2 s) | kernel memory above the model "
+          "(after ready / after the requests) | tile, all 8 heads | tile, one head | row, all heads "
+          "| top 8 keys, 4,096 rows | thumbnails, one layer |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for m in measured:
+        print(
+            f"| {m['n']:,} | {m['forward']:.1f} s | {m['ready']:.1f} s | {m['peak_above_model_bytes'] / 1e9:.2f} / "
+            f"{m['peak_with_answers_bytes'] / 1e9:.2f} GB | {m['tile_all_heads']:.2f} s | {m['tile_one_head']:.2f} s | "
+            f"{m['row'] * 1e3:.0f} ms | {m['top8']:.2f} s | {m['thumbnails']:.2f} s |"
         )
 
 

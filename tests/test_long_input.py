@@ -238,3 +238,24 @@ def test_at_2048_tokens_every_answer_equals_the_models_attention(long_llama, mon
     _, [thumbs] = one_answer(widget, {"what": "thumbs", "layer": 0, "size": 32}, monkeypatch)
     for head in range(4):
         np.testing.assert_allclose(thumbs[head], max_pool_by_loop(attention[0, head], 32, 32), atol=1e-5)
+
+
+def test_the_flash_kernel_gives_the_row_normalisers_free_and_the_models_output_unchanged(long_llama) -> None:
+    from attnwidget.longcapture import capture_queries_keys_long
+    from attnwidget.longinput import logsumexp_all
+
+    loaded, text, _ = long_llama
+    model = loaded.model
+    ids = loaded.tokenizer(text, return_tensors="pt", truncation=True, max_length=N)["input_ids"]
+    with torch.no_grad(), capture_queries_keys_long(model) as capture:
+        ours = model(input_ids=ids).last_hidden_state
+    model.set_attn_implementation("sdpa")
+    try:
+        with torch.no_grad():
+            theirs = model(input_ids=ids).last_hidden_state
+    finally:
+        model.set_attn_implementation("eager")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-6)
+    flash = capture.row_logsumexp()
+    assert flash is not None and flash.shape == (2, 4, N)
+    np.testing.assert_allclose(flash, logsumexp_all(capture.result()), atol=1e-5)

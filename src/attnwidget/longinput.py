@@ -40,7 +40,7 @@ CACHED_ANSWERS = 64
 class LongStack:
     """One self-attention stack of a long input: tokens like ``AttentionStack``, weights on demand.
 
-    ``lse[layer, head, row]`` is the log-sum-exp of the row's scores (float64), so a
+    ``lse[layer, head, row]`` is the log-sum-exp of the row's scores, so a
     weight is ``exp(q·k·scale + bias − lse)`` without summing the row again.
     """
 
@@ -178,6 +178,7 @@ def extract_long(
         with torch.no_grad(), capture_queries_keys_long(loaded.model) as capture:
             output = loaded.model(**inputs)
         queries = capture.result()
+        lse = capture.row_logsumexp()  # from the flash kernel, or None: then computed blockwise below
     except Exception as error:  # noqa: BLE001 - a family without SDPA support: say why, in the budget's terms
         raise ValueError(
             f"the attention for this input would take {human_bytes(needed_bytes)}, over max_attention_bytes, "
@@ -188,7 +189,7 @@ def extract_long(
         if array is not None:
             array.flags.writeable = False
     tokens = loaded.tokenizer.convert_ids_to_tokens(input_ids[0].tolist())
-    lse = logsumexp_all(queries)
+    lse = logsumexp_all(queries) if lse is None else lse
     lse.flags.writeable = False
     stack = LongStack(
         name=SELF, queries=queries, lse=lse, row_tokens=tokens, col_tokens=tokens, row_special=special,

@@ -110,9 +110,10 @@ class StackQueries:
         """The additive term of a rectangle of one head's scores, float32, or None when nothing is added."""
         bias = self.biases[layer]
         block = None if bias is None else bias[head if bias.shape[0] > 1 else 0, rows, cols]
-        if not self.causal:
+        last_col = min(cols.stop, self.keys.shape[2]) - 1
+        if not self.causal or last_col <= rows.start:  # below the diagonal nothing is masked
             return block
-        future = np.arange(rows.start, rows.stop)[:, None] < np.arange(cols.start, min(cols.stop, self.keys.shape[2]))
+        future = np.arange(rows.start, rows.stop)[:, None] < np.arange(cols.start, last_col + 1)
         mask = np.where(future, MASKED, np.float32(0.0)).astype(np.float32)
         return mask if block is None else block + mask
 
