@@ -259,3 +259,12 @@ def test_the_flash_kernel_gives_the_row_normalisers_free_and_the_models_output_u
     flash = capture.row_logsumexp()
     assert flash is not None and flash.shape == (2, 4, N)
     np.testing.assert_allclose(flash, logsumexp_all(capture.result()), atol=1e-5)
+
+
+def test_save_html_and_figures_of_a_long_input_say_they_need_the_weights(pair, tmp_path) -> None:
+    long, _ = pair
+    with pytest.raises(ValueError, match="save_html writes every layer's weights.*over max_attention_bytes"):
+        long.save_html(tmp_path / "long.html")
+    assert not (tmp_path / "long.html").exists()
+    with pytest.raises(ValueError, match=r"w\.attention_layer\(layer\)"):
+        long.figure("heatmap")

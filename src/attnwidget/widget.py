@@ -316,6 +316,12 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         """Write this view, with every layer, as one self-contained HTML file that opens offline."""
         from .standalone import save_html
 
+        if self.is_long_input:
+            raise ValueError(
+                "save_html writes every layer's weights, and this input's attention is over max_attention_bytes: "
+                "its page computes what it shows from a live kernel; save a shorter input"
+            )
+
         return save_html(self, path, theme=theme)
 
     def figure(self, view: str = "heatmap", **options: Any) -> Any:
