@@ -6,40 +6,19 @@ what to send when, and turns page requests into calls.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import anywidget
 import numpy as np
 import traitlets as t
+from ipywidgets import widget_serialization
 
 from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
+from .frontend import FrontEnd, shared_front_end, widget_css, widget_esm
 from .models import ModelSpec, load_model
 from .payload import EAGER_BYTES, EncodedExtraction
 from .result import Extraction
-
-_STATIC = Path(__file__).parent / "static"
-
-
-def _bundle(name: str) -> str | Path:
-    """The built front end, as text.
-
-    anywidget watches a Path for hot reloading and keeps a reference to every
-    widget given one, so closed widgets (and their attention arrays) would never
-    be freed. Only under ANYWIDGET_HMR=1, while developing, is the Path kept.
-    """
-    path = _STATIC / name
-    if os.environ.get("ANYWIDGET_HMR") == "1":
-        return path
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ImportError(
-            f"the attnwidget front end is not built ({path} is missing): run `npm ci && npm run build` "
-            "in the repository, or install the package with pip, which builds it"
-        ) from None
 
 DIRECTIONS = ("attends_to", "attended_by")
 PAIR_FILTERS = ("all", "aa", "ab", "ba", "bb")
@@ -53,8 +32,10 @@ class AttentionWidget(anywidget.AnyWidget):
     >>> w.layer = 3         # the page follows; clicks in the page update w.layer
     """
 
-    _esm = _bundle("widget.js")
-    _css = _bundle("widget.css")
+    # A ~1 kB loader; the front end itself is one shared model per kernel (see frontend.py).
+    _esm = widget_esm()
+    _css = widget_css()
+    _front_end = t.Instance(FrontEnd, allow_none=True).tag(sync=True, **widget_serialization)
 
     # The input. Setting `sentence`, `sentence_b`, `target` or `model` from Python re-runs the model.
     sentence = t.Unicode("").tag(sync=True)
@@ -100,7 +81,7 @@ class AttentionWidget(anywidget.AnyWidget):
         _extraction: Extraction | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(_front_end=shared_front_end(), **kwargs)
         self._model_spec: ModelSpec | None = None
         self._encoded: EncodedExtraction | None = None
         self._version = 0
