@@ -205,19 +205,25 @@ class LabBench:
             self.results.after_kernel_ms.setdefault(key, []).append(painted_epoch - end)
             print(f"  {key}: painted {result['painted']:.0f} ms (kernel {end - start:.0f} ms)", flush=True)
 
-    def enter(self, n: int, reps: int) -> None:
+    def enter_widget(self, n: int, reps: int) -> list[tuple[str, str]]:
+        """Show a widget whose page messages the kernel times; the (sentence, marker) pairs to type."""
         self.cell(f"_w = _show({n}, 0); _time_page_runs(_w); _w", "attnwidget")
         self.marks()
-        markers = MARKERS[: max(reps, 1)]
-        for index in range(reps):
-            marker = markers[index % len(markers)]
-            sentence = self.printed(f"print(json.dumps(_MARKED[{n}][{index % len(MARKERS)}]))")
+        sentences = self.printed(f"print(json.dumps(_MARKED[{n}]))")
+        return [(sentences[k % len(MARKERS)], MARKERS[k % len(MARKERS)]) for k in range(reps)]
+
+    def enter_sentences(self, n: int, inputs: list[tuple[str, str]], record: bool = True) -> None:
+        """Type each sentence and press Enter: no cell runs in between, so a trace sees only this."""
+        for index, (sentence, marker) in enumerate(inputs):
             result = self.call("enterSentence", NOTEBOOK, sentence, marker, 120_000)
             if result["ms"] is None:
                 self.results.errors[f"enter {n} #{index}"] = "new tokens not drawn within 120 s"
-                continue
-            self.results.enter.setdefault(n, []).append(result["ms"])
-            print(f"  Enter at {n} tokens: {result['ms']:.0f} ms", flush=True)
+            elif record:
+                self.results.enter.setdefault(n, []).append(result["ms"])
+                print(f"  Enter at {n} tokens: {result['ms']:.0f} ms", flush=True)
+
+    def enter(self, n: int, reps: int) -> None:
+        self.enter_sentences(n, self.enter_widget(n, reps))
         handled = self.printed("print(json.dumps(_run_handling)); _run_handling.clear()")
         self.results.enter_kernel[n] = [end - start for start, end in handled]
 
@@ -313,7 +319,11 @@ def run(args: argparse.Namespace) -> LabResults:
             phase(f"attnwidget {n}: sentence box Enter", lambda n=n: bench.enter(n, args.enter_reps))
         phase("trace: hover 512", lambda: bench.traced("hover, 512 tokens", 10, lambda: bench.call("interact", NOTEBOOK, "hover", 10)))
         phase("trace: layer change 512", lambda: bench.traced("layer change, 512 tokens", 10, lambda: bench.call("interact", NOTEBOOK, "layer", 10)))
-        phase("trace: Enter 16", lambda: bench.traced("Enter, 16 tokens", 3, lambda: bench.enter(16, 3)))
+        def trace_enter() -> None:
+            inputs = bench.enter_widget(16, 3)
+            bench.traced("Enter, 16 tokens", 3, lambda: bench.enter_sentences(16, inputs, record=False))
+
+        phase("trace: Enter 16", trace_enter)
         phase("ready, earlier widgets alive", lambda: results.ready.update(alive=bench.printed("print(json.dumps(_ready_ratio(3, keep=True)))")))
         phase("ready, earlier widgets closed", lambda: results.ready.update(closed=bench.printed(
             "[w.close() for w in _widgets]; _widgets.clear(); gc.collect(); print(json.dumps(_ready_ratio(3, keep=False)))")))

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { LayerMessage, PageMessage, Payload } from "../data/protocol";
 import { encodeLayer, makePayload, randomWeights } from "../testing/fixtures";
 import { createStore } from "./store";
@@ -86,15 +86,43 @@ describe("connect", () => {
     expect(store.get().hover).toEqual({ axis: "row", index: 1 });
   });
 
-  it("asks Python to run and shows it is pending until Python answers", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("asks Python to run and shows it is pending only once the answer is late", () => {
+    vi.useFakeTimers();
     const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }));
     actions.run({ sentence: "A new one." });
+    model.pythonSets("busy", true);
     store.flush();
     expect(model.sent.at(-1)).toEqual({ type: "run", sentence: "A new one." });
+    expect(store.get().pending).toBe(false);
+    expect(store.get().busy).toBe(false);
+    vi.advanceTimersByTime(149);
+    store.flush();
+    expect(store.get().pending).toBe(false);
+    vi.advanceTimersByTime(1);
+    store.flush();
     expect(store.get().pending).toBe(true);
-    model.pythonSets("busy", true);
     model.pythonSets("busy", false);
     store.flush();
+    expect(store.get().pending).toBe(false);
+  });
+
+  it("draws no pending state at all for an answer that comes in time", () => {
+    vi.useFakeTimers();
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }));
+    const states: boolean[] = [];
+    store.subscribe((state) => states.push(state.pending || state.busy));
+    actions.run({ sentence: "A new one." });
+    model.pythonSets("busy", true);
+    vi.advanceTimersByTime(40);
+    model.pythonSets("_data", makePayload({ weights: WEIGHTS }, 2));
+    model.pythonSets("busy", false);
+    vi.advanceTimersByTime(1000);
+    store.flush();
+    expect(states.every((pending) => !pending)).toBe(true);
     expect(store.get().pending).toBe(false);
   });
 

@@ -2,6 +2,7 @@ import type { AnyModel } from "@anywidget/types";
 import { AttentionData } from "../data/attention";
 import { toDataView } from "../data/decode";
 import type { LayerMessage, PageMessage, Payload } from "../data/protocol";
+import { LATE_MS, lateTimer } from "./late";
 import type { Store } from "./store";
 import type { ViewState } from "./viewState";
 
@@ -58,19 +59,29 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
     cleanups.push(() => model.off(event, callback));
   };
 
+  // "Running" is drawn only for a late answer (LATE_MS): `pending` is set by this timer, never at once.
+  const late = lateTimer(LATE_MS, () => store.set({ pending: true }));
+  cleanups.push(() => late.stop());
+
   const initial: Partial<ViewState> = {};
   for (const [key, trait] of Object.entries(TRAITS) as [SyncedKey, string][]) {
     (initial as Record<string, unknown>)[key] = model.get(trait);
     listen(`change:${trait}`, () => {
+      if (key === "busy" && model.get("busy")) return late.start(); // shown once late, as `pending`
       const patch: Partial<ViewState> = { [key]: model.get(trait) };
       // Python answered a run: success swaps `_data`, failure sets `error`; `busy` ends either way.
-      if (key === "busy" && !model.get("busy")) patch.pending = false;
-      if (key === "error" && model.get("error")) patch.pending = false;
+      if ((key === "busy" && !model.get("busy")) || (key === "error" && model.get("error"))) {
+        late.stop();
+        patch.pending = false;
+      }
       store.set(patch);
     });
   }
   store.set({ ...initial, ...decodePayload(model.get("_data"), store) });
-  listen("change:_data", () => store.set({ ...decodePayload(model.get("_data"), store), pending: false, hover: null }));
+  listen("change:_data", () => {
+    late.stop();
+    store.set({ ...decodePayload(model.get("_data"), store), pending: false, hover: null });
+  });
 
   const fetcher = new LayerFetcher(model, store);
   listen("msg:custom", (content: LayerMessage, buffers: Array<DataView | ArrayBuffer>) => fetcher.receive(content, buffers));
@@ -95,7 +106,7 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
       if (request.sentenceB !== undefined) message.sentence_b = request.sentenceB;
       if (request.target !== undefined) message.target = request.target;
       if (request.model !== undefined) message.model = request.model;
-      store.set({ pending: true });
+      late.start();
       model.send(message);
     },
   };
