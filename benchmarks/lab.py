@@ -133,6 +133,7 @@ class LabResults:
     ready: dict[str, dict] = field(default_factory=dict)
     bytes: dict[str, list[int]] = field(default_factory=dict)  # kernel frames per cell
     traces: dict[str, dict[str, float]] = field(default_factory=dict)
+    trace_top: dict[str, dict[str, float]] = field(default_factory=dict)  # busiest main-thread events, ms in total
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -242,6 +243,7 @@ class LabBench:
         finally:
             trace = json.loads(self.browser.stop_tracing())
         self.results.traces[label] = summarise_trace(trace, count)
+        self.results.trace_top[label] = trace_self_times(trace, top=8)
 
 
 def summarise_trace(trace: dict, interactions: int) -> dict[str, float]:
@@ -324,6 +326,12 @@ def run(args: argparse.Namespace) -> LabResults:
             bench.traced("Enter, 16 tokens", 3, lambda: bench.enter_sentences(16, inputs, record=False))
 
         phase("trace: Enter 16", trace_enter)
+
+        def trace_paint() -> None:
+            bench.traced("cell → painted, 128 tokens", 1, lambda: bench.cell("_show(128, 1)", "attnwidget"))
+            bench.marks()
+
+        phase("trace: cell to painted 128", trace_paint)
         phase("ready, earlier widgets alive", lambda: results.ready.update(alive=bench.printed("print(json.dumps(_ready_ratio(3, keep=True)))")))
         phase("ready, earlier widgets closed", lambda: results.ready.update(closed=bench.printed(
             "[w.close() for w in _widgets]; _widgets.clear(); gc.collect(); print(json.dumps(_ready_ratio(3, keep=False)))")))
@@ -451,6 +459,9 @@ def report(results: LabResults) -> str:
         "|---|---|---|---|---|---|---|",
         *[f"| {label} | {t['script']} | {t['style']} | {t['layout']} | {t['paint']} | {t['Commit']} | {t['longest Commit']} |"
           for label, t in results.traces.items()],
+        "",
+        "Busiest renderer main-thread events in each trace (self time, ms in total): "
+        + "; ".join(f"*{label}*: " + ", ".join(f"{name} {ms}" for name, ms in top.items()) for label, top in results.trace_top.items()),
     ]
     if results.errors:
         lines += ["", "## Parts that failed", "", *[f"- {name}: {error}" for name, error in results.errors.items()]]

@@ -175,7 +175,7 @@ def bytes_section(results: Results) -> str:
         ])
     text = ("## Bytes to the page\n\nFirst paint = `_data` at construction (binary buffers + JSON); total = first paint + every "
             "layer message the page then asks for. Wire = all kernel messages of the constructor as a kernel serialises them, "
-            "including anywidget's `_esm`/`_css` (the bundle travels in every widget's state).\n\n")
+            "including anywidget's `_esm`/`_css` (the 1 kB loader; the shared front end goes once per kernel, see lab.md).\n\n")
     return text + table(["input", "layers×heads", "layers in _data", "first paint", "layer msgs", "total", "BertViz HTML",
                          "total/BertViz", "wire at construction", "float32 attention"], rows)
 
