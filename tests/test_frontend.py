@@ -44,3 +44,27 @@ def test_a_closed_front_end_is_replaced_by_a_new_one_with_the_same_content(offli
         assert widget._front_end.digest == old.digest and widget._front_end.esm == old.esm
     finally:
         widget.close()
+
+
+def test_a_saved_notebook_holds_the_front_end_once_for_its_widgets(tmp_path) -> None:
+    """Widget state saved with a notebook renders without a kernel: it must carry the shared front end."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("from attnwidget import AttentionWidget"),
+            nbformat.v4.new_code_cell(f"a = AttentionWidget({SENTENCE!r}, model='offline')\na"),
+            nbformat.v4.new_code_cell(f"b = AttentionWidget({SENTENCE!r}, model='offline')\nb"),
+        ]
+    )
+    NotebookClient(notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    front_ends = {model_id: model for model_id, model in state.items() if "digest" in model["state"]}
+    widgets = [model for model in state.values() if model["state"].get("_model_name") == "AnyModel"]
+    assert len(front_ends) == 1 and len(widgets) == 2
+    (front_end_id, front_end), = front_ends.items()
+    assert all(widget["state"]["_front_end"] == f"IPY_MODEL_{front_end_id}" for widget in widgets)
+    # The compressed bundle is saved once (base64 buffers), not in each widget's state.
+    assert {buffer["path"][0] for buffer in front_end["buffers"]} == {"esm", "css"}
+    assert all(len(widget["state"]["_esm"]) < 3000 for widget in widgets)
