@@ -216,6 +216,7 @@ class LabBench:
     def enter_sentences(self, n: int, inputs: list[tuple[str, str]], record: bool = True) -> None:
         """Type each sentence and press Enter: no cell runs in between, so a trace sees only this."""
         for index, (sentence, marker) in enumerate(inputs):
+            self.call("kernelQuiet", NOTEBOOK)  # the previous view's layers have all arrived
             result = self.call("enterSentence", NOTEBOOK, sentence, marker, 120_000)
             if result["ms"] is None:
                 self.results.errors[f"enter {n} #{index}"] = "new tokens not drawn within 120 s"

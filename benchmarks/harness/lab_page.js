@@ -108,6 +108,22 @@ export async function hoverBertViz(path, count, timeoutMs = 60000) {
   return results;
 }
 
+/**
+ * Wait until the kernel has been idle for `quietMs`: after a re-run the page fetches the other
+ * layers in the background, and a reader looks at the new view before typing again.
+ */
+export async function kernelQuiet(path, quietMs = 300, timeoutMs = 60000) {
+  const kernel = findPanel(path).sessionContext.session.kernel;
+  const start = now();
+  let idleSince = null;
+  while (now() - start < timeoutMs) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    if (kernel.status !== "idle") idleSince = null;
+    else if (idleSince === null) idleSince = now();
+    else if (now() - idleSince >= quietMs) return;
+  }
+}
+
 /** Type `sentence` into the widget's sentence box, press Enter, and time until `marker` is a drawn token. */
 export async function enterSentence(path, sentence, marker, timeoutMs = 120000) {
   const root = lastWidget(path);
