@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import sys
 
 from attnwidget import AttentionWidget
 from attnwidget.frontend import STATIC, FrontEnd, shared_front_end
@@ -68,3 +69,19 @@ def test_a_saved_notebook_holds_the_front_end_once_for_its_widgets(tmp_path) -> 
     # The compressed bundle is saved once (base64 buffers), not in each widget's state.
     assert {buffer["path"][0] for buffer in front_end["buffers"]} == {"esm", "css"}
     assert all(len(widget["state"]["_esm"]) < 3000 for widget in widgets)
+
+
+def test_in_marimo_each_widget_carries_the_whole_bundle_and_no_shared_model(offline: LoadedModel, monkeypatch) -> None:
+    """A marimo comm lives and dies with its cell and session: no model is shared across widgets there."""
+    import types
+
+    marimo = types.ModuleType("marimo")
+    marimo.running_in_notebook = lambda: True  # what marimo's kernel answers; the browser test runs the real one
+    monkeypatch.setitem(sys.modules, "marimo", marimo)
+    widget = AttentionWidget(SENTENCE, model=offline)
+    try:
+        assert widget._front_end is None
+        assert widget._esm == (STATIC / "widget.js").read_text()
+        assert widget._css == (STATIC / "widget.css").read_text()
+    finally:
+        widget.close()

@@ -1,6 +1,6 @@
 import type { Theme } from "../shared/colors";
 import { setText } from "../shared/dom";
-import { percent, precise, tokenLabel } from "../shared/format";
+import { missingLayerText, percent, precise, tokenLabel } from "../shared/format";
 import { Raster, type CellWindow } from "../shared/raster";
 import { createRepaint } from "../shared/repaint";
 import type { LayerView, View } from "../state/view";
@@ -140,7 +140,7 @@ export function createHeatmap(context: PanelContext): Panel {
     }
     const heads = validHeads(state.heads, stack.nHeads);
     cells = heatmapCells(layer, heads);
-    let caption = layer.ready ? heatmapCaption(layer.layer, heads, stack.nHeads) : `Layer ${layer.layer} · loading…`;
+    let caption = layer.ready ? heatmapCaption(layer.layer, heads, stack.nHeads) : missingLayerText(layer.layer, state.layersUnanswered);
     if (rows !== cols || stack.rows !== stack.cols) caption += ` · ${rows} × ${cols}`;
     if (stack.causal) caption += " · causal: each token sees only itself and earlier tokens";
     const dpr = Math.max(1, globalThis.devicePixelRatio || 1);

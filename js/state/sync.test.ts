@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { LayerMessage, PageMessage, Payload } from "../data/protocol";
+import { decodeArray } from "../data/decode";
 import { encodeLayer, makePayload, randomWeights } from "../testing/fixtures";
 import { createStore } from "./store";
-import { connect } from "./sync";
+import { LATE_MS } from "./late";
+import { connect, NO_ANSWER_MS, NOTICE_MS } from "./sync";
 import { initialViewState, type ViewState } from "./viewState";
 
 /** An anywidget model as Jupyter gives it: traits, change events, custom messages. */
@@ -37,6 +39,11 @@ function fakeModel(traits: Record<string, unknown>) {
       state[name] = value;
       handlers.get(`change:${name}`)?.forEach((callback) => callback());
     },
+    /** One update message from Python: Backbone sets every key, then fires their change events in order. */
+    pythonUpdates(update: Record<string, unknown>) {
+      Object.assign(state, update);
+      for (const name of Object.keys(update)) handlers.get(`change:${name}`)?.forEach((callback) => callback());
+    },
     /** Python sent a custom message. */
     pythonSends(content: unknown, buffers: DataView[]) {
       handlers.get("msg:custom")?.forEach((callback) => callback(content, buffers));
@@ -55,11 +62,25 @@ function setUp(payload: Payload, traits: Record<string, unknown> = {}) {
   return { model, store, actions, disconnect };
 }
 
-function layerReply(version: number, layer: number): [LayerMessage, DataView[]] {
-  const { codes } = encodeLayer(WEIGHTS[layer]!);
-  const message: LayerMessage = { type: "layer", version, stack: "self", layer, dtype: "uint8", shape: [2, 4, 4] };
-  return [message, [new DataView(codes.buffer, codes.byteOffset, codes.byteLength)]];
+/** Python's answer to a layer request, in messages of `rowsPerMessage` of the layer's 2 × 4 flat rows. */
+function layerReplies(version: number, layer: number, rowsPerMessage = 8): Array<[LayerMessage, DataView[]]> {
+  const { codes, scales } = encodeLayer(WEIGHTS[layer]!);
+  const replies: Array<[LayerMessage, DataView[]]> = [];
+  for (let start = 0; start < 8; start += rowsPerMessage) {
+    const stop = Math.min(8, start + rowsPerMessage);
+    const message: LayerMessage = { type: "layer", version, stack: "self", layer, dtype: "uint8", shape: [2, 4, 4], start, stop };
+    const chunk = codes.slice(start * 4, stop * 4);
+    const chunkScales = scales.slice(start, stop);
+    replies.push([message, [new DataView(chunk.buffer), new DataView(chunkScales.buffer)]]);
+  }
+  return replies;
 }
+
+function layerReply(version: number, layer: number): [LayerMessage, DataView[]] {
+  return layerReplies(version, layer)[0]!;
+}
+
+afterEach(() => vi.useRealTimers());
 
 describe("connect", () => {
   it("starts the store from the model's traits and data", () => {
@@ -86,20 +107,16 @@ describe("connect", () => {
     expect(store.get().hover).toEqual({ axis: "row", index: 1 });
   });
 
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
-  it("asks Python to run and shows it is pending only once the answer is late", () => {
+  it("asks Python to run and shows it is pending only once the answer is late, until Python answers that request", () => {
     vi.useFakeTimers();
-    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }));
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { _request: 41 });
     actions.run({ sentence: "A new one." });
     model.pythonSets("busy", true);
     store.flush();
-    expect(model.sent.at(-1)).toEqual({ type: "run", sentence: "A new one." });
+    expect(model.sent.at(-1)).toEqual({ type: "run", request: 42, sentence: "A new one." });
     expect(store.get().pending).toBe(false);
     expect(store.get().busy).toBe(false);
-    vi.advanceTimersByTime(149);
+    vi.advanceTimersByTime(LATE_MS - 1);
     store.flush();
     expect(store.get().pending).toBe(false);
     vi.advanceTimersByTime(1);
@@ -107,19 +124,78 @@ describe("connect", () => {
     expect(store.get().pending).toBe(true);
     model.pythonSets("busy", false);
     store.flush();
+    expect(store.get().pending).toBe(true);
+    model.pythonUpdates({ sentence: "A new one.", _data: makePayload({ weights: WEIGHTS }, 2), _request: 42 });
+    store.flush();
     expect(store.get().pending).toBe(false);
+    expect(store.get().sentence).toBe("A new one.");
+    expect(store.get().data?.version).toBe(2);
+  });
+
+  it("drops answers to older submissions and applies only the last one's", () => {
+    vi.useFakeTimers();
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { sentence: "zero", _request: 0 });
+    actions.run({ sentence: "one" });
+    actions.run({ sentence: "two" });
+    model.pythonUpdates({ sentence: "one", _data: makePayload({ weights: WEIGHTS }, 2), _request: 1 });
+    vi.advanceTimersByTime(LATE_MS); // the last submission is late now
+    store.flush();
+    expect(store.get().sentence).toBe("zero");
+    expect(store.get().data?.version).toBe(1);
+    expect(store.get().pending).toBe(true);
+    model.pythonUpdates({ sentence: "two", _data: makePayload({ weights: WEIGHTS }, 3), _request: 2 });
+    store.flush();
+    expect(store.get().sentence).toBe("two");
+    expect(store.get().data?.version).toBe(3);
+    expect(store.get().pending).toBe(false);
+  });
+
+  it("takes a failed last submission's error and keeps the state Python kept", () => {
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { sentence: "zero", _request: 0 });
+    actions.run({ sentence: "one" });
+    actions.run({ sentence: "   " });
+    model.pythonUpdates({ sentence: "one", _data: makePayload({ weights: WEIGHTS }, 2), _request: 1 });
+    model.pythonUpdates({ error: "sentence is empty", _request: 2 });
+    store.flush();
+    expect(store.get()).toMatchObject({ sentence: "one", error: "sentence is empty", pending: false });
+    expect(store.get().data?.version).toBe(2);
+  });
+
+  it("shows a refusal from Python for a few seconds", () => {
+    vi.useFakeTimers();
+    const { model, store } = setUp(makePayload({ weights: WEIGHTS }));
+    model.pythonSends({ type: "refused", message: "Not applied: layer must be between 0 and 2, got -1" }, []);
+    store.flush();
+    expect(store.get().notice).toMatch(/layer must be between 0 and 2/);
+    vi.advanceTimersByTime(NOTICE_MS);
+    store.flush();
+    expect(store.get().notice).toBe("");
+  });
+
+  it("echoes the answer to its last run in page_runs, and nothing else", () => {
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { _request: 0, page_runs: 0 });
+    model.pythonSets("_data", makePayload({ weights: WEIGHTS }, 2)); // a change made in Python: not echoed
+    actions.run({ sentence: "A new one." });
+    model.pythonUpdates({ _data: makePayload({ weights: WEIGHTS }, 3), _request: 1 });
+    actions.run({ sentence: "two" });
+    actions.run({ sentence: "" });
+    model.pythonUpdates({ _data: makePayload({ weights: WEIGHTS }, 4), _request: 2 }); // superseded: not echoed
+    model.pythonUpdates({ error: "the sentence is empty", _request: 3 });
+    model.pythonSets("_request", 4); // another view's run: this page did not ask
+    store.flush();
+    expect(model.saved).toEqual([{ page_runs: 1 }, { page_runs: 3 }]);
   });
 
   it("draws no pending state at all for an answer that comes in time", () => {
     vi.useFakeTimers();
-    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }));
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { _request: 0 });
     const states: boolean[] = [];
     store.subscribe((state) => states.push(state.pending || state.busy));
     actions.run({ sentence: "A new one." });
     model.pythonSets("busy", true);
     vi.advanceTimersByTime(40);
-    model.pythonSets("_data", makePayload({ weights: WEIGHTS }, 2));
     model.pythonSets("busy", false);
+    model.pythonUpdates({ _data: makePayload({ weights: WEIGHTS }, 2), _request: 1 });
     vi.advanceTimersByTime(1000);
     store.flush();
     expect(states.every((pending) => !pending)).toBe(true);
@@ -153,6 +229,29 @@ describe("connect", () => {
     expect(model.sent).toHaveLength(3);
   });
 
+  it("reassembles a layer sent in several messages, with the scales each part brings", () => {
+    const payload = makePayload({ weights: WEIGHTS, missing: [0, 1, 2] }, 5);
+    const scales = decodeArray(payload.stacks.self!.row_scale!);
+    payload.stacks.self!.row_scale = null;
+    const { model, store } = setUp(payload, { layer: 1 });
+    const parts = layerReplies(5, 1, 3);
+    expect(parts).toHaveLength(3);
+    for (const part of parts.slice(0, 2)) model.pythonSends(...part);
+    expect(store.get().data?.stack("self").hasLayer(1)).toBe(false);
+    expect(model.sent).toHaveLength(1); // no new request before the answer's last part
+    model.pythonSends(...parts[2]!);
+    store.flush();
+    const stack = store.get().data!.stack("self");
+    expect(stack.hasLayer(1)).toBe(true);
+    for (let head = 0; head < 2; head++) {
+      for (let row = 0; row < 4; row++) {
+        expect(stack.codeScale(1, head, row) * 255).toBeCloseTo(scales[(1 * 2 + head) * 4 + row]!, 6);
+        for (let col = 0; col < 4; col++) expect(Math.abs(stack.value(1, head, row, col) - WEIGHTS[1]![head]![row]![col]!)).toBeLessThanOrEqual(scales[(1 * 2 + head) * 4 + row]! / 510 + 1e-7);
+      }
+    }
+    expect(model.sent.at(-1)).toEqual({ type: "layers", version: 5, stack: "self", layers: [0] });
+  });
+
   it("drops layers for replaced data and asks again for the new data", () => {
     const { model, store } = setUp(makePayload({ weights: WEIGHTS, missing: [0] }, 5));
     model.pythonSets("_data", makePayload({ weights: WEIGHTS, missing: [0] }, 6));
@@ -161,6 +260,53 @@ describe("connect", () => {
     expect(store.get().data?.stack("self").hasLayer(0)).toBe(false);
     const requestsForNewData = model.sent.filter((message) => message.type === "layers" && message.version === 6);
     expect(requestsForNewData).toEqual([{ type: "layers", version: 6, stack: "self", layers: [0] }]);
+  });
+
+  it("says a layer was not saved when no kernel answers, and forgets it when one does", () => {
+    vi.useFakeTimers();
+    try {
+      const { model, store } = setUp(makePayload({ weights: WEIGHTS, missing: [1] }, 5), { layer: 1 });
+      vi.advanceTimersByTime(NO_ANSWER_MS - 1);
+      store.flush();
+      expect(store.get().layersUnanswered).toBe(false);
+      vi.advanceTimersByTime(1);
+      store.flush();
+      expect(store.get().layersUnanswered).toBe(true);
+
+      model.pythonSends(...layerReply(5, 1));
+      store.flush();
+      expect(store.get().layersUnanswered).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("never says so while the parts of a layer are arriving, however slowly", () => {
+    vi.useFakeTimers();
+    const { model, store } = setUp(makePayload({ weights: WEIGHTS, missing: [1] }, 5), { layer: 1 });
+    for (const reply of layerReplies(5, 1, 2)) {
+      vi.advanceTimersByTime(NO_ANSWER_MS - 1);
+      model.pythonSends(...reply);
+      store.flush();
+      expect(store.get().layersUnanswered).toBe(false);
+    }
+    expect(store.get().data?.stack("self").hasLayer(1)).toBe(true);
+    vi.advanceTimersByTime(10 * NO_ANSWER_MS); // every layer is here: nothing is awaited
+    store.flush();
+    expect(store.get().layersUnanswered).toBe(false);
+  });
+
+  it("does not wait for answers after disconnect", () => {
+    vi.useFakeTimers();
+    try {
+      const { store, disconnect } = setUp(makePayload({ weights: WEIGHTS, missing: [1] }, 5), { layer: 1 });
+      disconnect();
+      vi.advanceTimersByTime(NO_ANSWER_MS);
+      store.flush();
+      expect(store.get().layersUnanswered).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("removes every listener it added on disconnect", () => {

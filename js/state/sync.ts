@@ -1,7 +1,7 @@
 import type { AnyModel } from "@anywidget/types";
 import { AttentionData } from "../data/attention";
 import { toDataView } from "../data/decode";
-import type { LayerMessage, PageMessage, Payload } from "../data/protocol";
+import type { KernelMessage, PageMessage, Payload } from "../data/protocol";
 import { LATE_MS, lateTimer } from "./late";
 import type { Store } from "./store";
 import type { ViewState } from "./viewState";
@@ -48,9 +48,17 @@ export interface Actions {
 // The model's state, read loosely: traits are validated in Python.
 type Model = AnyModel<Record<string, any>>;
 
+/** How long a refusal from Python stays in the error line. */
+export const NOTICE_MS = 6000;
+
 /**
  * Keeps the store and the model in step and fetches layers the page lacks.
  * Returns the actions panels use and a cleanup function.
+ *
+ * While a run sent from this page is unanswered, Python's changes are held back:
+ * answers to older submissions are dropped, and the answer to the last one (its
+ * request id arrives in `_request`, with the new state or an error) brings the
+ * whole state in at once.
  */
 export function connect(model: Model, store: Store<ViewState>): { actions: Actions; disconnect: () => void } {
   const cleanups: Array<() => void> = [];
@@ -63,13 +71,29 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
   const late = lateTimer(LATE_MS, () => store.set({ pending: true }));
   cleanups.push(() => late.stop());
 
-  const initial: Partial<ViewState> = {};
+  let awaiting: number | null = null; // the request id of this page's last unanswered run
+  let lastRequest = 0;
+  let decoded: unknown = undefined; // the `_data` object last decoded, so an answer decodes it once
+  const readData = (): Partial<ViewState> => {
+    const payload = model.get("_data");
+    if (payload === decoded) return {};
+    decoded = payload;
+    return { ...decodePayload(payload, store), hover: null };
+  };
+  const readTraits = (): Partial<ViewState> => {
+    const patch: Partial<ViewState> = {};
+    for (const [key, trait] of Object.entries(TRAITS) as [SyncedKey, string][]) {
+      (patch as Record<string, unknown>)[key] = model.get(trait);
+    }
+    return patch;
+  };
+
   for (const [key, trait] of Object.entries(TRAITS) as [SyncedKey, string][]) {
-    (initial as Record<string, unknown>)[key] = model.get(trait);
     listen(`change:${trait}`, () => {
-      if (key === "busy" && model.get("busy")) return late.start(); // shown once late, as `pending`
+      if (awaiting !== null) return; // a newer submission is in flight: its answer brings everything
+      if (key === "busy" && model.get("busy")) return late.start(); // a run from Python: shown once late, as `pending`
       const patch: Partial<ViewState> = { [key]: model.get(trait) };
-      // Python answered a run: success swaps `_data`, failure sets `error`; `busy` ends either way.
+      // Python's run ended: success swaps `_data`, failure sets `error`; `busy` ends either way.
       if ((key === "busy" && !model.get("busy")) || (key === "error" && model.get("error"))) {
         late.stop();
         patch.pending = false;
@@ -77,15 +101,37 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
       store.set(patch);
     });
   }
-  store.set({ ...initial, ...decodePayload(model.get("_data"), store) });
+  store.set({ ...readTraits(), ...readData() });
   listen("change:_data", () => {
+    if (awaiting !== null) return;
     late.stop();
-    store.set({ ...decodePayload(model.get("_data"), store), pending: false, hover: null });
+    store.set({ ...readData(), pending: false });
+  });
+  listen("change:_request", () => {
+    if (awaiting === null || model.get("_request") !== awaiting) return;
+    awaiting = null;
+    late.stop();
+    store.set({ ...readTraits(), ...readData(), pending: false });
+    // Echo the answer from the page: hosts that re-run the cells reading a widget only on
+    // changes made in its page (marimo) then re-run them with the new input.
+    model.set("page_runs", model.get("_request"));
+    model.save_changes();
   });
 
+  let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  const showNotice = (notice: string) => {
+    clearTimeout(noticeTimer);
+    store.set({ notice });
+    noticeTimer = setTimeout(() => store.set({ notice: "" }), NOTICE_MS);
+  };
+  cleanups.push(() => clearTimeout(noticeTimer));
+
   const fetcher = new LayerFetcher(model, store);
-  listen("msg:custom", (content: LayerMessage, buffers: Array<DataView | ArrayBuffer>) => fetcher.receive(content, buffers));
-  cleanups.push(store.subscribe(() => fetcher.request()));
+  listen("msg:custom", (content: KernelMessage, buffers: Array<DataView | ArrayBuffer>) => {
+    if (content?.type === "refused" && typeof content.message === "string") showNotice(content.message);
+    else fetcher.receive(content, buffers);
+  });
+  cleanups.push(store.subscribe(() => fetcher.request()), () => fetcher.stopWaiting());
   fetcher.request();
 
   const actions: Actions = {
@@ -101,12 +147,14 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
       if (synced) model.save_changes();
     },
     run(request) {
-      const message: PageMessage = { type: "run" };
+      lastRequest = Math.max(lastRequest, Number(model.get("_request")) || 0) + 1;
+      const message: PageMessage = { type: "run", request: lastRequest };
       if (request.sentence !== undefined) message.sentence = request.sentence;
       if (request.sentenceB !== undefined) message.sentence_b = request.sentenceB;
       if (request.target !== undefined) message.target = request.target;
       if (request.model !== undefined) message.model = request.model;
-      late.start();
+      awaiting = lastRequest;
+      late.start(); // `pending` is drawn only if the answer is late
       model.send(message);
     },
   };
@@ -123,6 +171,9 @@ function decodePayload(payload: Payload | undefined, store: Store<ViewState>): P
   }
 }
 
+/** How long a layer request may go unanswered before the page says no kernel is behind it. */
+export const NO_ANSWER_MS = 4000;
+
 /**
  * Asks Python for the layers the page lacks: the one on screen first, then the
  * rest one at a time in the background, so that the kernel and the page stay
@@ -131,6 +182,7 @@ function decodePayload(payload: Payload | undefined, store: Store<ViewState>): P
 class LayerFetcher {
   /** The version whose layer request is unanswered; Python drops requests for replaced data. */
   private inFlight: number | null = null;
+  private noAnswer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly model: Model,
@@ -146,22 +198,43 @@ class LayerFetcher {
     this.inFlight = data.version;
     const message: PageMessage = { type: "layers", version: data.version, stack: wanted.stack, layers: [wanted.layer] };
     this.model.send(message);
+    this.waitForAnswer();
   }
 
-  receive(content: LayerMessage, buffers: Array<DataView | ArrayBuffer>): void {
+  /** With no kernel (nbconvert HTML, a notebook viewer) nobody answers: say so instead of loading forever. */
+  private waitForAnswer(): void {
+    this.stopWaiting();
+    this.noAnswer = setTimeout(() => this.store.set({ layersUnanswered: true }), NO_ANSWER_MS);
+  }
+
+  stopWaiting(): void {
+    if (this.noAnswer !== null) clearTimeout(this.noAnswer);
+    this.noAnswer = null;
+  }
+
+  receive(content: KernelMessage, buffers: Array<DataView | ArrayBuffer>): void {
     if (content?.type !== "layer") return;
     const { data, dataRevision } = this.store.get();
-    if (content.version === this.inFlight) this.inFlight = null; // a late answer for replaced data changes nothing
+    const [heads = 0, rows = 0] = content.shape ?? [];
+    const last = content.stop === heads * rows; // the answer's final part
+    if (last && content.version === this.inFlight) this.inFlight = null; // a late answer for replaced data changes nothing
+    // A kernel is answering: no "not saved" notice, and while parts are still due, wait for them.
+    this.stopWaiting();
+    if (this.store.get().layersUnanswered) this.store.set({ layersUnanswered: false });
+    if (this.inFlight !== null) this.waitForAnswer();
     if (data && data.version === content.version && buffers[0]) {
       try {
-        data.stack(content.stack).setLayerFromBuffer(content.layer, content.dtype, content.shape, toDataView(buffers[0]));
-        this.store.set({ dataRevision: dataRevision + 1 });
+        const scales = buffers[1] ? toDataView(buffers[1]) : null;
+        if (data.stack(content.stack).setChunk(content.layer, content.start, content.stop, toDataView(buffers[0]), scales)) {
+          this.store.set({ dataRevision: dataRevision + 1 });
+        }
       } catch (error) {
+        this.stopWaiting(); // the error line says what went wrong, not "not saved"
         this.store.set({ error: `could not read layer ${content.layer}: ${(error as Error).message}` });
         return; // do not loop on a layer that cannot be read
       }
     }
-    this.request();
+    if (last) this.request();
   }
 }
 

@@ -29,9 +29,13 @@ export interface ViewState {
   models: string[];
   hasModel: boolean;
   busy: boolean;
+  /** A layer request went unanswered (no kernel: a saved notebook rendered as static HTML). */
+  layersUnanswered: boolean;
   /** A run was sent from the page and Python has not answered yet. */
   pending: boolean;
   error: string;
+  /** Python refused a value set in the page (shown for a few seconds beside `error`). */
+  notice: string;
   notes: string[];
   shapes: Record<string, number[]>;
 }
@@ -55,8 +59,10 @@ export const initialViewState: ViewState = {
   models: [],
   hasModel: true,
   busy: false,
+  layersUnanswered: false,
   pending: false,
   error: "",
+  notice: "",
   notes: [],
   shapes: {},
 };

@@ -17,6 +17,13 @@ Why this design:
 * a re-created kernel (or ``Widget.close_all()``) gets a new shared model on the next
   widget; the page keys the imported module by its digest, so it is imported once.
 
+Where one shared model cannot serve every widget, a widget carries the whole bundle
+instead (``front_end_traits``): in marimo, a widget's comm belongs to the cell and the
+session that made it (closed when that cell re-runs; ``marimo run`` serves several
+sessions from one process), so a model shared across cells and sessions would vanish
+under the widgets that reference it. The standalone file (``save_html``) never uses the
+loader: it inlines ``standalone.js``.
+
 Under ``ANYWIDGET_HMR=1`` (front-end development) widgets carry the files themselves, as
 paths, so anywidget can hot-reload them.
 """
@@ -26,8 +33,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import sys
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import ipywidgets
 import traitlets as t
@@ -80,6 +89,28 @@ def shared_front_end() -> FrontEnd:
         esm, css, digest = _compressed()
         _shared = FrontEnd(esm=esm, css=css, digest=digest)
     return _shared
+
+
+def in_marimo() -> bool:
+    """True inside a marimo notebook or app (``marimo edit`` or ``marimo run``)."""
+    marimo = sys.modules.get("marimo")  # not imported here: only a marimo kernel has it loaded
+    return marimo is not None and bool(marimo.running_in_notebook())
+
+
+def front_end_traits() -> dict[str, Any]:
+    """The traits a new widget gets its front end by: a reference to the shared model, or the bundle itself.
+
+    The bundle itself while hot reloading (the class's paths, nothing to add) and in marimo
+    (see the module docstring); the reference everywhere else.
+    """
+    if hot_reloading():
+        return {}
+    if in_marimo():
+        return {
+            "_esm": static_file("widget.js").read_text(encoding="utf-8"),
+            "_css": static_file("widget.css").read_text(encoding="utf-8"),
+        }
+    return {"_front_end": shared_front_end()}
 
 
 def widget_esm() -> str | Path:

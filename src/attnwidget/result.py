@@ -81,10 +81,20 @@ class AttentionStack:
         """Every layer as one float32 (layers, heads, rows, cols) array, built on first use and kept.
 
         When the layers are already consecutive views of one such array (attention
-        given as a single tensor), that array is returned without a copy.
+        given as a single tensor), that array is viewed without a copy. Read-only when
+        the layers are (see :meth:`make_read_only`).
         """
-        whole = _common_base(self.layers)
-        return whole if whole is not None else np.stack(self.layers)
+        base = _common_base(self.layers)
+        whole = np.stack(self.layers) if base is None else base.view()  # a view: the base's own flags stay
+        whole.flags.writeable = any(layer.flags.writeable for layer in self.layers)
+        return whole
+
+    def make_read_only(self) -> None:
+        """Refuse writes to every layer and to ``attention``, built or not: what Python holds is what the page shows."""
+        for layer in self.layers:
+            layer.flags.writeable = False
+        if "attention" in self.__dict__:  # already built by cached_property
+            self.attention.flags.writeable = False
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ Accepted forms of ``attention``:
   which is ``torch.stack`` of that tuple.
 
 The result is one float32 C-contiguous ``(layers, heads, rows, cols)`` array: a
-float32 contiguous numpy array or CPU tensor is used as is (no copy; the widget
-then shares its memory), anything else is copied exactly once.
+float32 contiguous numpy array or CPU tensor is used as is unless ``copy=True``
+(the widget asks for a copy, so that changing the caller's tensor afterwards
+cannot make Python and the page disagree), anything else is copied exactly once.
+The size is checked against ``max_attention_bytes`` before anything is converted.
 
 Everything is checked, with messages naming what was expected and what was
 given: batch size, shape against the tokens, heads per layer, NaN/inf and
@@ -26,7 +28,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
-from .extraction import is_causal
+from .extraction import DEFAULT_MAX_ATTENTION_BYTES, AttentionSize, check_attention_budget, is_causal
 from .result import SELF, STACK_ORDER, AttentionStack, Extraction
 from .tokens import looks_special
 
@@ -53,6 +55,8 @@ def extraction_from_tensors(
     col_tokens: Sequence[str] | None = None,
     sentence_b_start: int | None = None,
     name: str = SELF,
+    copy: bool = False,
+    max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
 ) -> Extraction:
     """An ``Extraction`` of one stack from attention the user computed.
 
@@ -60,7 +64,15 @@ def extraction_from_tensors(
     for cross-attention), the columns too. ``sentence_b_start`` is the index of
     sentence B's first token in a self-attention sentence pair.
     """
-    part = stack_from_tensors(attention, tokens, col_tokens=col_tokens, sentence_b_start=sentence_b_start, name=name)
+    part = stack_from_tensors(
+        attention,
+        tokens,
+        col_tokens=col_tokens,
+        sentence_b_start=sentence_b_start,
+        name=name,
+        copy=copy,
+        max_attention_bytes=max_attention_bytes,
+    )
     return combine_stacks([part])
 
 
@@ -71,13 +83,16 @@ def stack_from_tensors(
     col_tokens: Sequence[str] | None = None,
     sentence_b_start: int | None = None,
     name: str = SELF,
+    copy: bool = False,
+    max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
 ) -> TensorStack:
     """Validate and convert one stack's attention and tokens (see the module docstring)."""
     if name not in STACK_ORDER:
         raise ValueError(f"name must be one of {list(STACK_ORDER)}, got {name!r}")
     row_tokens = check_tokens(tokens, "tokens")
     columns = row_tokens if col_tokens is None else check_tokens(col_tokens, "col_tokens")
-    array, shape = attention_array(attention)
+    check_attention_budget([_given_size(attention)], max_attention_bytes)
+    array, shape = attention_array(attention, copy=copy)
     _check_shape_matches(array, row_tokens, columns, col_tokens is not None)
     b_start = _check_b_start(sentence_b_start, len(row_tokens), col_tokens is not None)
     check_values(array)
@@ -113,7 +128,16 @@ def combine_stacks(parts: Sequence[TensorStack]) -> Extraction:
 # ---- conversion -------------------------------------------------------------------------
 
 
-def attention_array(attention: Any) -> tuple[np.ndarray, list[int]]:
+def _given_size(attention: Any) -> AttentionSize | None:
+    """The float32 size the attention will take, read from shapes alone (nothing converted yet)."""
+    shape = given_shape(attention) if attention is not None else []
+    if len(shape) not in (4, 5):
+        return None  # attention_array names the problem
+    layers, *middle, rows, cols = shape
+    return AttentionSize(layers, int(np.prod(middle)), rows, cols)
+
+
+def attention_array(attention: Any, *, copy: bool = False) -> tuple[np.ndarray, list[int]]:
     """Any accepted form -> (float32 C-contiguous (layers, heads, rows, cols), the shape as given)."""
     if isinstance(attention, (tuple, list)):
         return _stack_per_layer(attention), given_shape(attention)
@@ -130,6 +154,8 @@ def attention_array(attention: Any) -> tuple[np.ndarray, list[int]]:
             f"got {tuple(shape)}"
             + ("; for a single layer pass attention[None]" if array.ndim == 3 else "")
         )
+    if copy:
+        return np.array(array, dtype=np.float32, order="C", copy=True), shape
     return np.ascontiguousarray(array, dtype=np.float32), shape  # no copy if already float32 and contiguous
 
 
@@ -226,11 +252,36 @@ def _check_b_start(b_start: Any, n_tokens: int, separate_cols: bool) -> int | No
         return None
     if separate_cols:
         raise ValueError("sentence_b_start marks sentence B in self-attention; it cannot be used with col_tokens")
+    b_start = _scalar(b_start)
     if isinstance(b_start, bool) or not isinstance(b_start, (int, np.integer)):
         raise ValueError(f"sentence_b_start must be an int, got {type(b_start).__name__}")
     if not 0 < b_start < n_tokens:
         raise ValueError(f"sentence_b_start must be between 1 and {n_tokens - 1} (tokens - 1), got {b_start}")
     return int(b_start)
+
+
+def _scalar(value: Any) -> Any:
+    """A 0-d integer tensor or array (``token_type_ids.argmax()``) as a Python int; anything else unchanged."""
+    if isinstance(value, torch.Tensor) and value.ndim == 0 and not value.is_floating_point() and value.dtype != torch.bool:
+        return int(value.item())
+    if isinstance(value, np.ndarray) and value.ndim == 0 and np.issubdtype(value.dtype, np.integer):
+        return int(value)
+    return value
+
+
+def check_indices(indices: Sequence[int], size: int, what: str, unit: str) -> list[int]:
+    """A non-empty list of distinct int indices below ``size``, or a ValueError naming ``what`` was wrong."""
+    chosen = list(indices)
+    wrong = [index for index in chosen if isinstance(index, bool) or not isinstance(index, (int, np.integer))]
+    if wrong or not chosen:
+        raise ValueError(f"{what} must be a non-empty list of int indices, got {chosen!r}")
+    repeated = sorted({index for index in chosen if chosen.count(index) > 1})
+    if repeated:
+        raise ValueError(f"{what} must not repeat an index, got {chosen!r} ({repeated} more than once)")
+    out_of_range = [index for index in chosen if not 0 <= index < size]
+    if out_of_range:
+        raise ValueError(f"{what} has {out_of_range}, but the attention has {size} {unit} (0 to {size - 1})")
+    return [int(index) for index in chosen]
 
 
 _EXPECTED_VALUES = "expected probabilities between 0 and 1"

@@ -6,7 +6,9 @@ what to send when, and turns page requests into calls.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import anywidget
@@ -14,30 +16,49 @@ import numpy as np
 import traitlets as t
 from ipywidgets import widget_serialization
 
+from . import validation as rules
 from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
-from .frontend import FrontEnd, shared_front_end, widget_css, widget_esm
-from .models import ModelSpec, load_model
-from .payload import EAGER_BYTES, EncodedExtraction
+from .frontend import FrontEnd, front_end_traits, widget_css, widget_esm
+from .models import LoadedModel, ModelSpec, load_model
+from .page import PageSide
+from .payload import EncodedExtraction
 from .result import Extraction
+from .standalone import THEMES
+from .validation import StackShape
 
-DIRECTIONS = ("attends_to", "attended_by")
-PAIR_FILTERS = ("all", "aa", "ab", "ba", "bb")
+
+def _checked(default: Any) -> t.Any:
+    """A synced trait the page may set, whose every value, None included, goes through the validator."""
+    trait = t.Any(default)
+    trait.allow_none = False  # traitlets' Any lets None skip validation otherwise
+    return trait.tag(sync=True)
 
 
-class AttentionWidget(anywidget.AnyWidget):
+_VIEW_TRAITS = ("stack", "direction", "layer", "heads", "focus", "pair_filter", "hide_special", "threshold")
+"""In the order the constructor applies them: ranges depend on the stack and direction."""
+
+_INPUT_TRAITS = ("sentence", "sentence_b", "target", "model")
+
+
+class AttentionWidget(PageSide, anywidget.AnyWidget):
     """A live, linked view of a Transformer's attention for one input.
 
     >>> w = AttentionWidget("He went to the bank to deposit money.", model="offline")
     >>> w.attention.shape   # (layers, heads, tokens, tokens), float32
     >>> w.layer = 3         # the page follows; clicks in the page update w.layer
+
+    Every value of the view state is checked by the rules in ``validation.py``, the
+    same for the constructor, assignment and the page; see the README's API section.
     """
 
-    # A ~1 kB loader; the front end itself is one shared model per kernel (see frontend.py).
+    # A ~1 kB loader; the front end itself is one shared model per kernel (see frontend.py),
+    # except where a widget must carry the whole bundle (marimo: front_end_traits).
     _esm = widget_esm()
     _css = widget_css()
     _front_end = t.Instance(FrontEnd, allow_none=True).tag(sync=True, **widget_serialization)
 
-    # The input. Setting `sentence`, `sentence_b`, `target` or `model` from Python re-runs the model.
+    # The input. Setting `sentence`, `sentence_b`, `target` or `model` from Python re-runs the model;
+    # the page cannot set them, it sends a `run` message.
     sentence = t.Unicode("").tag(sync=True)
     sentence_b = t.Unicode("").tag(sync=True)  # the second sentence of a pair, "" for none
     target = t.Unicode("").tag(sync=True)  # an encoder-decoder's decoder text, "" to generate one
@@ -45,15 +66,19 @@ class AttentionWidget(anywidget.AnyWidget):
     models = t.List(t.Unicode()).tag(sync=True)  # choices for the page's model selector
     has_model = t.Bool(True).tag(sync=True)  # False for user tensors: no sentence box
 
-    # View state, shared by every panel and by Python.
-    stack = t.Unicode("self").tag(sync=True)  # which attention: self, encoder, decoder, cross
-    layer = t.Int(0).tag(sync=True)
-    heads = t.List(t.Int()).tag(sync=True)
-    focus = t.Int(None, allow_none=True).tag(sync=True)  # token index, or None
-    direction = t.Enum(DIRECTIONS, default_value="attends_to").tag(sync=True)
-    pair_filter = t.Enum(PAIR_FILTERS, default_value="all").tag(sync=True)
-    hide_special = t.Bool(False).tag(sync=True)
-    threshold = t.Float(0.0, min=0.0, max=1.0).tag(sync=True)
+    # View state, shared by every panel and by Python; the only traits the page may set.
+    # Typed Any: `validation.py` checks them (a bool is not an int, NaN is not a threshold).
+    stack = _checked("self")  # which attention: self, encoder, decoder, cross
+    layer = _checked(0)
+    heads = _checked([])
+    focus = _checked(None)  # token index, or None
+    direction = _checked("attends_to")
+    pair_filter = _checked("all")
+    hide_special = _checked(False)
+    threshold = _checked(0.0)
+
+    # Set by Python only: "light" or "dark" force a theme (BertViz's display_mode), "auto" follows the host.
+    theme = t.Enum(THEMES, default_value="auto").tag(sync=True)
 
     # Read-outs. `tokens` are the shown stack's rows ("from"), `col_tokens` its columns ("to"):
     # the same list except for cross-attention, where rows are decoder and columns encoder tokens.
@@ -65,6 +90,11 @@ class AttentionWidget(anywidget.AnyWidget):
     busy = t.Bool(False).tag(sync=True)
 
     _data = t.Dict().tag(sync=True)
+    _request = t.Int(0).tag(sync=True)  # the page's run request the current state answers
+    # The page echoes `_request` here once it has taken in the answer (validation.check_page_runs:
+    # never beyond `_request`). Hosts that re-run the cells reading a widget only when its page
+    # changes a trait (marimo) then re-run them with the new input.
+    page_runs = _checked(0)
 
     def __init__(
         self,
@@ -78,29 +108,44 @@ class AttentionWidget(anywidget.AnyWidget):
         heads: list[int] | None = None,
         stream: bool = True,
         max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
+        prettify_tokens: bool = True,
         _extraction: Extraction | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(_front_end=shared_front_end(), **kwargs)
+        rules.check_flag(prettify_tokens, "prettify_tokens")  # before any widget (and comm) exists
+        view = {name: kwargs.pop(name) for name in _VIEW_TRAITS if name in kwargs}
+        view["layer"] = layer
+        if heads is not None:
+            view["heads"] = heads
+        super().__init__(**front_end_traits(), **kwargs)
         self._model_spec: ModelSpec | None = None
         self._encoded: EncodedExtraction | None = None
         self._version = 0
         self._stream = stream
+        self._prettify_tokens = prettify_tokens
         self._max_attention_bytes = max_attention_bytes
-        self._applying = False  # set while this class writes traits it also observes
-
-        if _extraction is None:
-            check_sentence(sentence, "sentence")
-            loaded = load_model(model)
-            self._model_spec = loaded
-            _extraction = extract(
-                loaded, sentence, sentence_b=sentence_b, target=target, max_attention_bytes=max_attention_bytes
-            )
-            self.models = _model_choices(loaded.name, models)
-        else:
-            self.has_model = False
-        inputs = _Inputs(sentence or "", sentence_b or "", target or "")
-        self._apply(_extraction, inputs, layer=layer, heads=heads)
+        self._committing = False  # set while this class writes the traits a re-run changes
+        self._prepared: _Prepared | None = None
+        self._closed = False
+        try:
+            if _extraction is None:
+                check_sentence(sentence, "sentence")
+                for text, what in ((sentence, "sentence"), (sentence_b, "sentence_b"), (target, "target")):
+                    if text is not None:
+                        rules.check_text(text, what)
+                inputs = _Inputs(sentence or "", sentence_b or "", target or "")
+                prepared = self._prepare(inputs, model)
+                self.models = _model_choices(prepared.model_name, models)
+            else:
+                self.has_model = False
+                prepared = self._prepared_from(_extraction, _Inputs(""), None)
+            self._commit(prepared)
+            self._set_view(view)
+            if (self.stack, self.layer) != (prepared.stack, prepared.layer):
+                self._data = self._state_payload()  # send the chosen layer up front, not layer 0
+        except BaseException:
+            self.close()
+            raise
         self.on_msg(self._on_page_message)
 
     @classmethod
@@ -113,6 +158,7 @@ class AttentionWidget(anywidget.AnyWidget):
         sentence_b_start: int | None = None,
         layer: int = 0,
         heads: list[int] | None = None,
+        max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
         **kwargs: Any,
     ) -> AttentionWidget:
         """A widget for attention you already have, with no model behind it (no sentence box).
@@ -120,13 +166,27 @@ class AttentionWidget(anywidget.AnyWidget):
         ``attention`` is what Hugging Face returns (a tuple of ``(1, heads, n, n)``
         tensors, one per layer) or one ``(layers, heads, n, n)`` numpy or torch array.
         ``col_tokens`` names the columns when they differ from the rows (cross-attention).
+        The widget keeps its own read-only copy: changing ``attention`` afterwards
+        (``attn.zero_()``) changes neither ``w.attention`` nor the page. Inputs over
+        ``max_attention_bytes`` (as float32) are refused before anything is converted.
+        Tokens with lone surrogates are shown with U+FFFD in the page.
         """
         from .tensors import extraction_from_tensors
 
         extraction = extraction_from_tensors(
-            attention, tokens, col_tokens=col_tokens, sentence_b_start=sentence_b_start
+            attention,
+            tokens,
+            col_tokens=col_tokens,
+            sentence_b_start=sentence_b_start,
+            copy=True,
+            max_attention_bytes=max_attention_bytes,
         )
-        return cls(_extraction=extraction, layer=layer, heads=heads, **kwargs)
+        return cls(_extraction=extraction, layer=layer, heads=heads, max_attention_bytes=max_attention_bytes, **kwargs)
+
+    def close(self) -> None:
+        """Close the widget: the page removes it, and it no longer re-runs."""
+        self._closed = True
+        super().close()
 
     # ---- the arrays, for Python users -------------------------------------------------
 
@@ -137,8 +197,13 @@ class AttentionWidget(anywidget.AnyWidget):
 
     @property
     def attention(self) -> np.ndarray:
-        """The shown stack's attention, float32 (layers, heads, rows, cols), exactly as the model returned it."""
+        """The shown stack's attention, float32 (layers, heads, rows, cols), read-only: what the page shows."""
         return self.extraction.stacks[self.stack].attention
+
+    @property
+    def prettify_tokens(self) -> bool:
+        """Whether the page shows readable labels (True) or the tokenizer's raw strings."""
+        return self._prettify_tokens
 
     @property
     def n_layers(self) -> int:
@@ -148,41 +213,55 @@ class AttentionWidget(anywidget.AnyWidget):
     def n_heads(self) -> int:
         return self.extraction.stacks[self.stack].n_heads
 
-    # ---- validation of the view state -------------------------------------------------
+    # ---- leaving the notebook ------------------------------------------------------------
 
-    @t.validate("layer")
-    def _valid_layer(self, proposal: t.Bunch) -> int:
-        layer = proposal["value"]
-        if self._encoded is not None and not 0 <= layer < self.n_layers:
-            raise t.TraitError(f"layer must be between 0 and {self.n_layers - 1}, got {layer}")
-        return layer
+    def save_html(self, path: str | os.PathLike, *, theme: str | None = None) -> Path:
+        """Write this view, with every layer, as one self-contained HTML file that opens offline."""
+        from .standalone import save_html
 
-    @t.validate("heads")
-    def _valid_heads(self, proposal: t.Bunch) -> list[int]:
-        heads = list(proposal["value"])
-        if self._encoded is not None:
-            wrong = [head for head in heads if not 0 <= head < self.n_heads]
-            if wrong:
-                raise t.TraitError(f"heads must be between 0 and {self.n_heads - 1}, got {wrong}")
-        if len(set(heads)) != len(heads):
-            raise t.TraitError(f"heads must not repeat, got {heads}")
-        return sorted(heads)
+        return save_html(self, path, theme=theme)
 
-    @t.validate("focus")
-    def _valid_focus(self, proposal: t.Bunch) -> int | None:
-        focus = proposal["value"]
-        if focus is not None and self._encoded is not None:
-            size = self._focus_axis_size()
-            if not 0 <= focus < size:
-                raise t.TraitError(f"focus must be None or a token index between 0 and {size - 1}, got {focus}")
-        return focus
+    def figure(self, view: str = "heatmap", **options: Any) -> Any:
+        """A matplotlib Figure of ``view`` ("heatmap", "token_focus", "head_view", "model_view") as the page shows it now.
 
-    @t.validate("stack")
-    def _valid_stack(self, proposal: t.Bunch) -> str:
-        name = proposal["value"]
-        if self._encoded is not None and name not in self.extraction.stacks:
-            raise t.TraitError(f"stack must be one of {list(self.extraction.stacks)}, got {name!r}")
-        return name
+        ``options`` override the current view (``layer=``, ``heads=``, ``theme=``, ...); needs ``attnwidget[plot]``.
+        """
+        from . import plot
+
+        return plot.figure(self, view, **{**plot.widget_view_options(self, view), **options})
+
+    # ---- validation of the view state (rules in validation.py) ----------------------------
+
+    @t.validate(*_VIEW_TRAITS)
+    def _valid_view_value(self, proposal: t.Bunch) -> Any:
+        name = proposal["trait"].name
+        if self._encoded is None:  # only while constructing: _commit sets them from the data
+            return proposal["value"]
+        try:
+            return rules.check_view_value(
+                name, proposal["value"], stacks=self._stack_shapes(), stack=self.stack, direction=self.direction
+            )
+        except ValueError as error:
+            raise t.TraitError(str(error)) from None
+
+    @t.validate("page_runs")
+    def _valid_page_runs(self, proposal: t.Bunch) -> int:
+        try:
+            return rules.check_page_runs(proposal["value"], answered=self._request)
+        except ValueError as error:
+            raise t.TraitError(str(error)) from None
+
+    def _stack_shapes(self) -> dict[str, StackShape]:
+        return {
+            name: StackShape(stack.n_layers, stack.n_heads, len(stack.row_tokens), len(stack.col_tokens))
+            for name, stack in self.extraction.stacks.items()
+        }
+
+    def _set_view(self, view: dict[str, Any]) -> None:
+        """View state given to the constructor, checked exactly as an assignment would be."""
+        for name in _VIEW_TRAITS:
+            if name in view:
+                setattr(self, name, view[name])
 
     @t.observe("stack", "direction")
     def _keep_view_in_range(self, change: t.Bunch) -> None:
@@ -202,30 +281,41 @@ class AttentionWidget(anywidget.AnyWidget):
         self.set_trait("col_tokens", list(stack.col_tokens))
 
     def _focus_axis_size(self) -> int:
-        stack = self.extraction.stacks[self.stack]
-        tokens = stack.row_tokens if self.direction == "attends_to" else stack.col_tokens
-        return len(tokens)
+        return rules.focus_axis_size(self._stack_shapes()[self.stack], self.direction)
 
     # ---- re-running -------------------------------------------------------------------
 
-    @t.observe("sentence", "sentence_b", "target", "model")
-    def _rerun_from_python(self, change: t.Bunch) -> None:
-        if self._applying:
-            return
-        model = self.model if change["name"] == "model" else self._model_spec
-        try:
-            self._run(_Inputs(self.sentence, self.sentence_b, self.target), model)
-        except Exception:
-            self._applying = True
-            try:
-                setattr(self, change["name"], change["old"])
-            finally:
-                self._applying = False
-            raise
-
-    def _run(self, inputs: _Inputs, model: ModelSpec | None) -> None:
-        if model is None or not self.has_model:
+    @t.validate(*_INPUT_TRAITS)
+    def _valid_input(self, proposal: t.Bunch) -> str:
+        """Assigning an input re-runs the model here, before the trait changes: a failure
+        (or an interrupt) leaves every trait, the arrays and the page as they were."""
+        name, value = proposal["trait"].name, proposal["value"]
+        if self._committing:
+            return value
+        rules.check_text(value, name)
+        if name == "model" and not value.strip():
+            raise ValueError("model is empty: give a Hugging Face id, a local directory or 'offline'")
+        if value == getattr(self, name):
+            return value
+        if self._closed:
+            raise RuntimeError("this widget is closed and no longer re-runs: create a new one")
+        if not self.has_model or self._model_spec is None:
             raise ValueError("this widget shows tensors given to it and has no model to re-run")
+        inputs = replace(self._inputs(), **({name: value} if name != "model" else {}))
+        self._prepared = self._prepare(inputs, value if name == "model" else self._model_spec)
+        return value
+
+    @t.observe(*_INPUT_TRAITS)
+    def _commit_prepared(self, change: t.Bunch) -> None:
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and not self._committing:
+            self._commit(prepared)
+
+    def _inputs(self) -> _Inputs:
+        return _Inputs(self.sentence, self.sentence_b, self.target)
+
+    def _prepare(self, inputs: _Inputs, model: ModelSpec) -> _Prepared:
+        """Run the model and encode the result into temporaries; no trait changes but `busy`."""
         self.busy = True
         try:
             loaded = load_model(model)
@@ -236,81 +326,54 @@ class AttentionWidget(anywidget.AnyWidget):
                 target=inputs.target or None,
                 max_attention_bytes=self._max_attention_bytes,
             )
+            return self._prepared_from(extraction, inputs, loaded)
         finally:
             self.busy = False
-        self._model_spec = loaded
-        self._apply(extraction, inputs, layer=self.layer, heads=self.heads)
 
-    def _apply(self, extraction: Extraction, inputs: _Inputs, *, layer: int, heads: list[int] | None) -> None:
-        """Swap in a new extraction and every trait that depends on it, as one sync."""
-        self._version += 1
-        previous = self._encoded
-        self._encoded = EncodedExtraction(extraction, self._version)
+    def _prepared_from(self, extraction: Extraction, inputs: _Inputs, loaded: LoadedModel | None) -> _Prepared:
+        for stack in extraction.stacks.values():
+            stack.make_read_only()  # what Python holds is what the page shows
+        encoded = EncodedExtraction(extraction, self._version + 1, prettify_tokens=self._prettify_tokens)
         stack = self.stack if self.stack in extraction.stacks else next(iter(extraction.stacks))
         main = extraction.stacks[stack]
-        layer = min(max(layer, 0), main.n_layers - 1)
-        if heads is None or (previous is not None and previous.extraction.main.n_heads != main.n_heads):
-            heads = list(range(main.n_heads))
-        heads = [head for head in heads if head < main.n_heads]
-        self._applying = True
+        layer = min(self.layer, main.n_layers - 1) if self._encoded is not None else 0
+        heads = list(range(main.n_heads))
+        if self._encoded is not None and self.extraction.stacks[self.stack].n_heads == main.n_heads:
+            heads = list(self.heads)  # a re-run keeps the heads the user chose
+        payload = encoded.state_payload(stack, layer, stream=self._stream)
+        return _Prepared(encoded, inputs, loaded, stack, layer, heads, payload)
+
+    def _state_payload(self) -> dict:
+        assert self._encoded is not None
+        return self._encoded.state_payload(self.stack, self.layer, stream=self._stream)
+
+    def _commit(self, prepared: _Prepared, *, request: int | None = None) -> None:
+        """Swap in a prepared run and every trait that depends on it, as one sync."""
+        extraction = prepared.encoded.extraction
+        self._committing = True
         try:
             with self.hold_sync():
-                self.stack = stack
-                self.layer = layer
-                self.heads = heads
+                self._version = prepared.encoded.version
+                self._encoded = prepared.encoded
+                if prepared.loaded is not None:
+                    self._model_spec = prepared.loaded
+                self.stack = prepared.stack
+                self.layer = prepared.layer
+                self.heads = prepared.heads
                 self.focus = None
-                self.sentence = inputs.sentence
-                self.sentence_b = inputs.sentence_b
-                self.target = inputs.target
+                self.sentence = prepared.inputs.sentence
+                self.sentence_b = prepared.inputs.sentence_b
+                self.target = prepared.inputs.target
                 self.model = extraction.model_name
-                self._show_tokens_of(stack)
+                self._show_tokens_of(prepared.stack)
                 self.set_trait("shapes", dict(extraction.shapes))
                 self.set_trait("notes", list(extraction.notes))
                 self.error = ""
-                self._data = self._encoded.payload(self._eager_layers(stack, layer))
+                self._data = prepared.payload
+                if request is not None:
+                    self._request = request
         finally:
-            self._applying = False
-
-    def _eager_layers(self, stack: str, layer: int) -> dict[str, list[int]] | None:
-        """None (send everything) when small or not streaming, else just the layer on screen."""
-        assert self._encoded is not None
-        if not self._stream or self._encoded.total_values <= EAGER_BYTES:
-            return None
-        return {stack: [layer]}
-
-    # ---- messages from the page -------------------------------------------------------
-
-    def _on_page_message(self, _widget: Any, content: dict, _buffers: list) -> None:
-        kind = content.get("type")
-        if kind == "layers":
-            self._send_layers(content)
-        elif kind == "run":
-            self._run_from_page(content)
-
-    def _send_layers(self, request: dict) -> None:
-        encoded = self._encoded
-        if encoded is None or request.get("version") != encoded.version:
-            return  # a request for data the page has already replaced
-        stack = encoded.extraction.stacks.get(request.get("stack", ""))
-        if stack is None:
-            return
-        for layer in request.get("layers", []):
-            if isinstance(layer, int) and 0 <= layer < stack.n_layers:
-                self.send(*encoded.layer_message(stack.name, layer))
-
-    def _run_from_page(self, request: dict) -> None:
-        """A sentence or model chosen in the page: failures go to `error`, never raise."""
-        inputs = _Inputs(
-            sentence=request.get("sentence", self.sentence),
-            sentence_b=request.get("sentence_b", self.sentence_b),
-            target=request.get("target", self.target),
-        )
-        model = request.get("model") or self._model_spec
-        try:
-            self._run(inputs, model)
-        except Exception as error:  # noqa: BLE001 - every failure is shown, the last view kept
-            self.error = _describe(error)
-
+            self._committing = False
 
 @dataclass(frozen=True)
 class _Inputs:
@@ -321,13 +384,25 @@ class _Inputs:
     target: str = ""
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A finished run not yet shown: everything `_commit` swaps in at once."""
+
+    encoded: EncodedExtraction
+    inputs: _Inputs
+    loaded: LoadedModel | None
+    stack: str
+    layer: int
+    heads: list[int]
+    payload: dict
+
+    @property
+    def model_name(self) -> str:
+        return self.encoded.extraction.model_name
+
+
 def _model_choices(current: str, models: list[str] | None) -> list[str]:
     choices = list(models or [])
     if current not in choices:
         choices.insert(0, current)
     return choices
-
-
-def _describe(error: Exception) -> str:
-    message = str(error).strip() or type(error).__name__
-    return message if isinstance(error, (ValueError, OSError)) else f"{type(error).__name__}: {message}"

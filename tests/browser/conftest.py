@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, expect, sync_playwright
@@ -31,8 +34,11 @@ from .labhost import (
     Lab,
     LabServer,
     LabStartError,
+    free_port,
     is_local,
     running_lab,
+    stop_server,
+    wait_until_answering,
 )
 
 EXPECT_TIMEOUT_MS = 20_000  # expect(...) assertions: a re-run of the model on a busy 2-core machine
@@ -42,8 +48,28 @@ DEFAULT_TIMEOUT_MS = 30_000  # one DOM wait
 # Keep this short; prefer switching the cause off (see `lab_server`) over listing it here.
 IGNORED_CONSOLE_ERRORS: list[tuple[str, str]] = []
 
+# What another host does on its own, allowed only in tests marked `@pytest.mark.host("name")`:
+# host -> (errors: [(regex, why)], outside requests blocked without failing: [(regex, why)]).
+HOST_NOISE: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
+    "notebook": (
+        [(r"reading 'schema'", "Notebook 7's own settings loader (notebook_core), before any cell runs")],
+        [],
+    ),
+    "voila": (
+        [
+            (r"RUNTIME-012", "Voilà's module federation of a JupyterLab extension it does not ship"),
+        ],
+        [(r"^https://(cdn\.jsdelivr\.net|cdnjs\.cloudflare\.com)/", "Voilà's template: Font Awesome and MathJax")],
+    ),
+    "marimo": ([], []),
+}
+
 
 expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "host(name): the test drives another host; its own known noise is allowed (HOST_NOISE)")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -78,7 +104,6 @@ def _settle(page: Page) -> None:
         pass
 
 
-
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     try:
@@ -86,6 +111,66 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
             yield server
     except LabStartError as error:
         pytest.fail(str(error))
+
+
+MARIMO_APP = '''
+import marimo
+
+app = marimo.App()
+
+
+@app.cell
+def _():
+    import marimo as mo
+    from attnwidget import AttentionWidget
+
+    view = mo.ui.anywidget(AttentionWidget("He went to the bank to deposit money.", model="offline"))
+    view
+    return mo, view
+
+
+@app.cell
+def _(mo, view):
+    # Re-executed by marimo whenever the page changes the widget.
+    mo.md(f"probe: layer {view.layer} · sentence {view.sentence}")
+    return
+'''
+
+
+@pytest.fixture(scope="session")
+def marimo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`marimo run` of an app showing the widget through mo.ui.anywidget and a cell reading it; yields its URL."""
+    base = tmp_path_factory.mktemp("marimo")
+    (base / "app.py").write_text(MARIMO_APP, encoding="utf-8")
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "MARIMO_SKIP_UPDATE_CHECK": "1", "HOME": str(base)}
+    command = [
+        sys.executable, "-m", "marimo", "run", "app.py", "--headless", "--host", "127.0.0.1", f"--port={port}",
+        "--no-token", "--no-sandbox", "--no-check",
+    ]
+    log_path = base / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            try:
+                wait_until_answering(process, url, "marimo", lambda: log_path.read_text(errors="replace")[-3000:])
+            except LabStartError as error:
+                pytest.fail(str(error))
+            yield url
+        finally:
+            stop_server(process)
+
+
+@pytest.fixture
+def host_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page for a host other than JupyterLab (its server is the test's): only loopback is reachable."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = _watch(context, request, is_local)
+    yield page
+    context.close()
+    _late_problems(request)
 
 
 # ---- the browser ---------------------------------------------------------------------------
@@ -110,29 +195,60 @@ def _ignored(text: str) -> bool:
     return any(re.search(pattern, text) for pattern, _why in IGNORED_CONSOLE_ERRORS)
 
 
-@pytest.fixture
-def page(browser: Browser, lab_server: LabServer, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=lab_server.url)
+def _watch(context: Any, request: pytest.FixtureRequest, allowed: Any) -> Page:
+    """A page of `context` whose console errors, page errors and requests outside `allowed` fail the test."""
     problems: list[str] = []
+    marker = request.node.get_closest_marker("host")
+    host_errors, host_requests = HOST_NOISE[marker.args[0]] if marker else ([], [])
+
+    def noise(text: str, patterns: list[tuple[str, str]]) -> bool:
+        return any(re.search(pattern, text) for pattern, _why in patterns)
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not _ignored(message.text):
-            where = message.location
+        where = message.location
+        from_host = noise(message.text, host_errors) or noise(where.get("url") or "", host_requests)
+        if message.type == "error" and not _ignored(message.text) and not from_host:
             problems.append(f"console error: {message.text} (at {where.get('url')}:{where.get('lineNumber')})")
 
     def on_page_error(error: Error) -> None:
-        problems.append(f"page error: {error.message}\n{error.stack or ''}")
+        if not noise(error.message, host_errors):
+            problems.append(f"page error: {error.message}\n{error.stack or ''}")
 
     def block_outside(route: Any) -> None:
-        problems.append(f"request off the machine, blocked: {route.request.method} {route.request.url}")
+        if not noise(route.request.url, host_requests):
+            problems.append(f"request off the machine, blocked: {route.request.method} {route.request.url}")
         route.abort("blockedbyclient")
 
-    context.route(lambda url: not is_local(url), block_outside)
+    context.route(lambda url: not allowed(url), block_outside)
     page = context.new_page()
     page.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page.on("console", on_console)
     page.on("pageerror", on_page_error)
     request.node.page_problems = problems
+    return page
+
+
+def _late_problems(request: pytest.FixtureRequest) -> None:
+    problems = request.node.page_problems
+    late = problems[getattr(request.node, "page_problems_reported", 0):]
+    if late:
+        pytest.fail("the page reported errors after the test:\n" + "\n".join(late), pytrace=False)
+
+
+@pytest.fixture
+def file_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page for files on disk: any request that is not file:, data: or blob: is blocked and fails the test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1200})
+    page = _watch(context, request, lambda url: urlsplit(url).scheme in ("file", "data", "blob"))
+    yield page
+    context.close()
+    _late_problems(request)
+
+
+@pytest.fixture
+def page(browser: Browser, lab_server: LabServer, request: pytest.FixtureRequest) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=lab_server.url)
+    page = _watch(context, request, is_local)
     yield page
 
     report = getattr(request.node, "report_call", None)
@@ -147,9 +263,7 @@ def page(browser: Browser, lab_server: LabServer, request: pytest.FixtureRequest
         print(f"---- JupyterLab server log (tail) ----\n{lab_server.log_tail()}")
     context.close()
     lab_server.shutdown_kernels()  # after the screenshot, so a failed page is pictured as it was
-    late = problems[getattr(request.node, "page_problems_reported", 0):]
-    if late:
-        pytest.fail("the page reported errors after the test:\n" + "\n".join(late), pytrace=False)
+    _late_problems(request)
 
 
 

@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +89,7 @@ class LabServer:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -110,7 +110,7 @@ def _write_lab_settings(settings_dir: Path) -> None:
         path.write_text(json.dumps(value))
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_server(process: subprocess.Popen) -> None:
     """SIGTERM the server's process group (it shuts its kernels down), then kill what is left."""
     try:
         family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
@@ -137,6 +137,23 @@ def _stop(process: subprocess.Popen) -> None:
             pass
 
 
+def wait_until_answering(process: subprocess.Popen, url: str, what: str, log_tail: Callable[[], str]) -> None:
+    """Poll `url` until it answers 200; raises `LabStartError` if `process` exits or time runs out."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while True:
+        if process.poll() is not None:
+            raise LabStartError(f"{what} exited with {process.returncode} while starting:\n{log_tail()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if time.monotonic() > deadline:
+            raise LabStartError(f"{what} did not answer {url} within {SERVER_START_TIMEOUT_S}s:\n{log_tail()}")
+        time.sleep(0.2)
+
+
 @contextmanager
 def running_lab(base: Path) -> Iterator[LabServer]:
     """A JupyterLab server on 127.0.0.1 at a free port with its root, settings and config under `base`.
@@ -151,7 +168,7 @@ def running_lab(base: Path) -> Iterator[LabServer]:
     _write_lab_settings(settings_dir)
     # No "is a rebuild needed?" check on every page load (it runs node; prebuilt extensions need none).
     (base / "config" / "labconfig" / "page_config.json").write_text(json.dumps({"buildCheck": False, "buildAvailable": False}))
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
@@ -183,6 +200,8 @@ def running_lab(base: Path) -> Iterator[LabServer]:
         "--LabApp.extension_manager=readonly",
         # window.jupyterapp, so the tests can run JupyterLab commands and read notebook models.
         "--LabApp.expose_app_in_browser=True",
+        # The same in Notebook 7, served by this server too (as is Voilà, at /voila/render/).
+        "--JupyterNotebookApp.expose_app_in_browser=True",
     ]
     log_path = base / "server.log"
     log = log_path.open("wb")
@@ -192,22 +211,10 @@ def running_lab(base: Path) -> Iterator[LabServer]:
     )
     server = LabServer(url=f"http://127.0.0.1:{port}", root_dir=root_dir, log_path=log_path, process=process)
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                raise LabStartError(f"JupyterLab exited with {process.returncode} while starting:\n{server.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{server.url}/api/status", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                raise LabStartError(f"JupyterLab did not answer /api/status within {SERVER_START_TIMEOUT_S}s:\n{server.log_tail()}")
-            time.sleep(0.2)
+        wait_until_answering(process, f"{server.url}/api/status", "JupyterLab", server.log_tail)
         yield server
     finally:
-        _stop(process)
+        stop_server(process)
         log.close()
 
 

@@ -1,5 +1,6 @@
 // The heatmap's elements, and the DOM updates of a draw that are not canvas pixels.
 import { el, setText } from "../../shared/dom";
+import { panelTitle } from "../../shared/snapshot";
 import type { CellWindow } from "../../shared/raster";
 import { createTooltip, type Tooltip } from "../../shared/tooltip";
 import { MIN_WINDOW, type HeatmapLayout } from "./geometry";
@@ -54,7 +55,7 @@ export function createHeatmapDom(): HeatmapDom {
   const colorbar = el("div", { className: "aw-hm-colorbar", testid: "heatmap-colorbar" }, [barCanvas, barTicks]);
   const body = el("div", { className: "aw-hm-body" }, [tools, figure, colorbar]);
   const element = el("section", { className: "aw-panel aw-heatmap", testid: "heatmap" }, [
-    el("h3", { className: "aw-panel-title", text: "Heatmap" }),
+    panelTitle("Heatmap"),
     caption,
     body,
   ]);
