@@ -3,6 +3,7 @@ import { createControls } from "./panels/controls";
 import { createHeadView } from "./panels/headView";
 import { createHeatmap } from "./panels/heatmap";
 import { createModelView } from "./panels/modelView";
+import { createNeuronView } from "./panels/neuronView";
 import type { Panel, PanelContext } from "./panels/panel";
 import { createStatus } from "./panels/status";
 import { createTokenFocus } from "./panels/tokenFocus";
@@ -10,6 +11,7 @@ import { readTheme } from "./shared/colors";
 import { el, on } from "./shared/dom";
 import { downloadOnClick } from "./shared/snapshot";
 import { createStore } from "./state/store";
+import { connectQueries } from "./state/queries";
 import { connect, type Actions } from "./state/sync";
 import { ViewDeriver, type View } from "./state/view";
 import { initialViewState, type ViewState } from "./state/viewState";
@@ -29,12 +31,14 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
   const heatmap = createHeatmap(context);
   const tokenFocus = createTokenFocus(context);
   const modelView = createModelView(context);
-  const panels: Panel[] = [controls, status, headView, heatmap, tokenFocus, modelView];
+  const neuronView = createNeuronView(context);
+  const panels: Panel[] = [controls, status, headView, heatmap, tokenFocus, modelView, neuronView];
   root.append(
     controls.element,
     status.element,
     el("div", { className: "aw-panels" }, [headView.element, heatmap.element, tokenFocus.element]),
     modelView.element,
+    neuronView.element,
   );
   host.append(root);
 
@@ -60,6 +64,7 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
   const cleanups = [
     unsubscribe,
     disconnect,
+    connectQueries(model as AnyModel<Record<string, any>>, store),
     on(root, "keydown", (event) => handleKey(event, store.get(), deriver.derive(store.get()), actions)),
     on(root, "click", downloadOnClick),
     watchTheme(() => drawAll(store.get())),

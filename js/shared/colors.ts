@@ -1,4 +1,4 @@
-import { interpolateBlues, interpolateInferno, interpolateSinebow } from "d3-scale-chromatic";
+import { interpolateBlues, interpolateInferno, interpolateRdBu, interpolateSinebow } from "d3-scale-chromatic";
 
 /** The theme's colours, read from CSS so JupyterLab, VS Code and Colab themes apply. */
 export interface Theme {
@@ -73,4 +73,10 @@ export function parseColor(color: string): [number, number, number] {
 function isDark(color: string): boolean {
   const [r, g, b] = parseColor(color.startsWith("#") || color.startsWith("rgb") ? color : "#ffffff");
   return 0.2126 * r + 0.7152 * g + 0.0722 * b < 128;
+}
+
+/** Signed values (query and key components, products): red above zero, blue below, white at zero; `max` is the |value| of full colour. */
+export function signedColor(value: number, max: number): string {
+  const t = max > 0 ? Math.max(-1, Math.min(1, value / max)) : 0;
+  return interpolateRdBu(0.5 - t / 2);
 }

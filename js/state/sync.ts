@@ -26,6 +26,7 @@ const TRAITS = {
   error: "error",
   notes: "notes",
   shapes: "shapes",
+  neuronOpen: "neuron_view",
 } as const satisfies Partial<Record<keyof ViewState, string>>;
 
 type SyncedKey = keyof typeof TRAITS;

@@ -1,4 +1,5 @@
 import type { AttentionData } from "../data/attention";
+import type { HeadQueries } from "../data/queries";
 
 export type Direction = "attends_to" | "attended_by";
 export type PairFilter = "all" | "aa" | "ab" | "ba" | "bb";
@@ -38,6 +39,11 @@ export interface ViewState {
   notice: string;
   notes: string[];
   shapes: Record<string, number[]>;
+  /** The neuron view is open (Python's `neuron_view`). */
+  neuronOpen: boolean;
+  /** The shown head's queries and keys, once every block has arrived; set by state/queries.ts. */
+  queries: HeadQueries | null;
+  queriesError: string;
 }
 
 export const initialViewState: ViewState = {
@@ -65,4 +71,7 @@ export const initialViewState: ViewState = {
   notice: "",
   notes: [],
   shapes: {},
+  neuronOpen: false,
+  queries: null,
+  queriesError: "",
 };

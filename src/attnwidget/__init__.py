@@ -3,6 +3,7 @@
 from .compat import head_view, model_view
 from .extraction import extract
 from .models import OFFLINE_MODEL, LoadedModel, load_model
+from .neuron import neuron_view
 from .result import AttentionStack, Extraction
 from .standalone import save_html
 from .tensors import extraction_from_tensors
@@ -19,6 +20,7 @@ __all__ = [
     "head_view",
     "load_model",
     "model_view",
+    "neuron_view",
     "save_html",
 ]
 __version__ = "0.1.0"

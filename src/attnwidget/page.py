@@ -4,8 +4,10 @@ The page is an untrusted peer. A state update may change only the view state and
 ``page_runs`` (``validation.PAGE_SETTABLE``) and only to values the rules accept; anything else
 is sent back (the page snaps back) with a ``refused`` message it shows. Messages
 are ``layers`` requests (answered at most once per layer, in parts under
-``payload.MAX_MESSAGE_BYTES``) and ``run`` requests (answered with their id in
-``_request``, or with ``error``); malformed ones are ignored with one log line.
+``payload.MAX_MESSAGE_BYTES``), ``run`` requests (answered with their id in
+``_request``, or with ``error``) and the neuron view's ``qk`` requests (one head's
+queries and keys in row blocks under the same bound, see ``neuron.py``); malformed
+ones are ignored with one log line.
 Nothing the page sends raises into the kernel.
 
 This mixin is glue for :class:`attnwidget.widget.AttentionWidget`, whose traits
@@ -21,6 +23,7 @@ from typing import Any
 import traitlets as t
 
 from . import validation as rules
+from .neuron import head_messages
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,8 @@ class PageSide:
             self._send_layers(content)
         elif kind == "run":
             self._run_from_page(content)
+        elif kind == "qk":
+            self._send_queries(content)
         else:
             log.warning("attnwidget: ignored a page message of unknown type: %s", rules.shorten(content))
 
@@ -86,6 +91,26 @@ class PageSide:
                 continue
             for message, buffers in encoded.layer_messages(stack, layer):
                 self.send(message, buffers)
+
+    def _send_queries(self, content: dict) -> None:
+        """One head's queries and keys for the neuron view, in row blocks; an ``error`` when there are none."""
+        encoded = self._encoded
+        try:
+            version, stack, layer, head = rules.check_queries_request(content, self._stack_shapes())
+        except ValueError as error:
+            log.warning("attnwidget: ignored a malformed queries request: %s", error)
+            return
+        if encoded is None or version != encoded.version:
+            return  # a request for data the page has already replaced
+        header = {"type": "qk", "version": version, "stack": stack, "layer": layer, "head": head}
+        try:
+            queries = self.qk(layer, head, stack)
+        except ValueError as error:
+            self.send({**header, "error": rules.shorten_text(str(error))})
+            return
+        header["key_head"] = encoded.extraction.queries.stacks[stack].key_head(head)  # type: ignore[union-attr]
+        for message, buffers in head_messages(queries, header):
+            self.send(message, buffers)
 
     def _run_from_page(self, content: dict) -> None:
         """A sentence or model chosen in the page. Answered by setting `_request` to its id
