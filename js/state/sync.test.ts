@@ -142,6 +142,23 @@ describe("connect", () => {
     expect(model.saved).toEqual([{ page_runs: 1 }, { page_runs: 3 }]);
   });
 
+  it("shows a run started in Python as pending only once it is late, until Python is done", () => {
+    vi.useFakeTimers();
+    const { model, store } = setUp(makePayload({ weights: WEIGHTS }));
+    model.pythonSets("busy", true);
+    vi.advanceTimersByTime(LATE_MS - 1);
+    store.flush();
+    expect(store.get().pending).toBe(false);
+    vi.advanceTimersByTime(1);
+    store.flush();
+    expect(store.get().pending).toBe(true);
+    model.pythonSets("busy", false);
+    model.pythonSets("_data", makePayload({ weights: WEIGHTS }, 2));
+    store.flush();
+    expect(store.get().pending).toBe(false);
+    expect(store.get().data?.version).toBe(2);
+  });
+
   it("draws no pending state at all for an answer that comes in time", () => {
     vi.useFakeTimers();
     const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { _request: 0 });
