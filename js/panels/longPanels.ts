@@ -1,6 +1,7 @@
 import { longOf, TOP_BLOCK_ROWS } from "../data/longAttention";
 import { applyMask, binOf, type CellWindow } from "../shared/raster";
 import type { LayerView } from "../state/view";
+import type { HeatmapCells } from "./heatmap/cells";
 import type { Line } from "./headView";
 
 /**
@@ -12,9 +13,8 @@ import type { Line } from "./headView";
 
 /** What the heatmap draws for a long input: Python's max-pooled tile of the window, and the colour scale's top. */
 export interface LongHeatmapCells {
-  /** The window pooled to tileRows × tileCols (at most the screen's cells). */
+  /** The window pooled to rows × cols (at most the screen's cells), masked cells NaN. */
   pooled: { values: Float32Array; rows: number; cols: number };
-  max: number;
   /** The value shown for a cell: its own weight when the tile has one cell per token, else its pixel's largest. */
   valueAt(r: number, c: number): number;
 }
@@ -22,19 +22,21 @@ export interface LongHeatmapCells {
 /** Cells of the overview used only for the colour scale's top: any pooling keeps the largest weight. */
 const OVERVIEW_SIDE = 64;
 
+/** The heatmap's cells for a long input (`screen`: the plot's device pixels, rows × cols), or null while on the way. */
 export function longHeatmapCells(
   layer: LayerView,
   heads: readonly number[],
   window: CellWindow,
   screen: [number, number],
   mask: Int32Array | null,
-): LongHeatmapCells | null {
+): HeatmapCells | null {
   const long = longOf(layer.stack);
   if (!long || heads.length === 0) return null;
   const { nRows, nCols } = layer.stack;
   const rows: [number, number] = [window.r0, window.r0 + window.rows];
   const cols: [number, number] = [window.c0, window.c0 + window.cols];
-  const tile = long.tile(layer.layer, heads, rows, cols, [Math.min(window.rows, screen[0]), Math.min(window.cols, screen[1])]);
+  const size: [number, number] = [Math.min(window.rows, Math.max(1, Math.round(screen[0]))), Math.min(window.cols, Math.max(1, Math.round(screen[1])))];
+  const tile = long.tile(layer.layer, heads, rows, cols, size);
   const whole = window.rows === nRows && window.cols === nCols;
   const overview = whole ? tile : long.tile(layer.layer, heads, [0, nRows], [0, nCols], [Math.min(nRows, OVERVIEW_SIDE), Math.min(nCols, OVERVIEW_SIDE)]);
   if (!tile || !overview) return null;
@@ -42,11 +44,9 @@ export function longHeatmapCells(
   for (let i = 0; i < overview.values.length; i++) if (overview.values[i]! > max) max = overview.values[i]!;
   const values = tile.values.slice(); // masked cells become NaN (hatched), as with codes
   if (mask) applyMask(values, window, tile.rows, tile.cols, mask);
-  return {
-    pooled: { values, rows: tile.rows, cols: tile.cols },
-    max,
-    valueAt: (r, c) => tile.values[binOf(r - window.r0, window.rows, tile.rows) * tile.cols + binOf(c - window.c0, window.cols, tile.cols)]!,
-  };
+  const valueAt = (r: number, c: number) =>
+    tile.values[binOf(r - window.r0, window.rows, tile.rows) * tile.cols + binOf(c - window.c0, window.cols, tile.cols)]!;
+  return { values, rows: nRows, cols: nCols, max, long: { pooled: { values, rows: tile.rows, cols: tile.cols }, valueAt } };
 }
 
 /** The token-focus panel's distribution for a long input: the focus token's row or column, the heads' mean. */

@@ -118,9 +118,9 @@ describe("panels from long answers", () => {
     model.pythonSends(...answer(requests()[0]!, [N, N], [floats(tile)]));
     const mask = Int32Array.from({ length: N }, (_, r) => r + 1);
     const cells = longHeatmapCells(layer, [0], window, [440, 600], mask)!;
-    expect(cells.valueAt(3, 2)).toBeCloseTo(0.2, 6);
+    expect(cells.long!.valueAt(3, 2)).toBeCloseTo(0.2, 6);
     expect(cells.max).toBeCloseTo(0.35, 6);
-    expect(Number.isNaN(cells.pooled.values[0 * N + 1]!)).toBe(true); // row 0 cannot see column 1
+    expect(Number.isNaN(cells.long!.pooled.values[0 * N + 1]!)).toBe(true); // row 0 cannot see column 1
     expect(long()).toBeTruthy();
   });
 

@@ -69,6 +69,17 @@ class LongStack:
         return self.n_layers * self.n_heads * len(self.row_tokens) * len(self.col_tokens) * 4
 
     @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return (self.n_layers, self.n_heads, len(self.row_tokens), len(self.col_tokens))
+
+    def make_read_only(self) -> None:
+        """Nothing to do: the queries, keys and log-sum-exps are read-only from the start (``extract_long``)."""
+
+    @property
+    def layers(self) -> tuple[np.ndarray, ...]:
+        return self.attention  # type: ignore[return-value]  # raises: there are no weights to give
+
+    @property
     def attention(self) -> np.ndarray:
         raise ValueError(
             f"this input's attention would take {human_bytes(self.attention_bytes)} as float32, over "

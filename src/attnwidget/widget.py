@@ -14,9 +14,11 @@ from typing import Any
 import anywidget
 import numpy as np
 import traitlets as t
+from ipywidgets import widget_serialization
 
 from . import validation as rules
 from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
+from .frontend import FrontEnd, front_end_traits, widget_css, widget_esm
 from .longinput import is_long
 from .models import LoadedModel, ModelSpec, load_model
 from .page import PageSide
@@ -26,26 +28,6 @@ from .result import Extraction
 from .standalone import THEMES
 from .validation import StackShape
 
-_STATIC = Path(__file__).parent / "static"
-
-
-def _bundle(name: str) -> str | Path:
-    """The built front end, as text.
-
-    anywidget watches a Path for hot reloading and keeps a reference to every
-    widget given one, so closed widgets (and their attention arrays) would never
-    be freed. Only under ANYWIDGET_HMR=1, while developing, is the Path kept.
-    """
-    path = _STATIC / name
-    if os.environ.get("ANYWIDGET_HMR") == "1":
-        return path
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ImportError(
-            f"the attnwidget front end is not built ({path} is missing): run `npm ci && npm run build` "
-            "in the repository, or install the package with pip, which builds it"
-        ) from None
 
 def _checked(default: Any) -> t.Any:
     """A synced trait the page may set, whose every value, None included, goes through the validator."""
@@ -73,8 +55,11 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
     same for the constructor, assignment and the page; see the README's API section.
     """
 
-    _esm = _bundle("widget.js")
-    _css = _bundle("widget.css")
+    # A ~1 kB loader; the front end itself is one shared model per kernel (see frontend.py),
+    # except where a widget must carry the whole bundle (marimo: front_end_traits).
+    _esm = widget_esm()
+    _css = widget_css()
+    _front_end = t.Instance(FrontEnd, allow_none=True).tag(sync=True, **widget_serialization)
 
     # The input. Setting `sentence`, `sentence_b`, `target` or `model` from Python re-runs the model;
     # the page cannot set them, it sends a `run` message.
@@ -139,7 +124,7 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         view["layer"] = layer
         if heads is not None:
             view["heads"] = heads
-        super().__init__(**kwargs)
+        super().__init__(**front_end_traits(), **kwargs)
         self._model_spec: ModelSpec | None = None
         self._encoded: EncodedExtraction | None = None
         self._version = 0
@@ -266,7 +251,7 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         shown = self.extraction.stacks[rules.check_choice(stack or self.stack, list(self.extraction.stacks), "stack")]
         rules.check_layer(layer, self._stack_shapes()[shown.name])
         if not is_long(shown):
-            return shown.attention[layer]
+            return shown.layers[layer]
         weights = shown.layer(layer, self._max_attention_bytes)  # type: ignore[attr-defined]
         weights.flags.writeable = False
         return weights
@@ -437,9 +422,7 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
 
     def _prepared_from(self, extraction: Extraction, inputs: _Inputs, loaded: LoadedModel | None) -> _Prepared:
         for stack in extraction.stacks.values():
-            if is_long(stack):
-                continue  # no weights; its queries and keys are read-only already
-            stack.attention.flags.writeable = False  # what Python holds is what the page shows
+            stack.make_read_only()  # what Python holds is what the page shows
         for captured in extraction.queries.stacks.values() if extraction.queries is not None else ():
             for array in (captured.queries, captured.keys, *captured.biases):
                 if array is not None:
