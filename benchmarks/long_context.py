@@ -16,7 +16,8 @@ tile max-pooled to 800 × 800, one row, the 8 strongest keys of every row.
 until it is ready to send its state, and then answers the page's ``long`` requests
 through the widget's own message handler (the first paint's whole-matrix tile of the
 mean of all heads at 438 × 597 cells, one head's tile, a token-focus row of all heads,
-one head's top 8 keys for 4,096 rows, one layer's thumbnails at 56 × 56).
+one head's top 8 keys for the last 1,024 rows (the head view's block; the last is the costliest),
+one layer's thumbnails at 56 × 56).
 Prints Markdown tables; ``--modes`` picks the modes.
 """
 
@@ -89,7 +90,7 @@ def widget_child(n: int) -> dict:
     for name, fields in WIDGET_REQUESTS.items():
         request = {"type": "long", "version": widget._data["version"], "stack": "self", "id": 1, "layer": 3, **fields}
         request.update({"tile": {"rows": [0, rows], "cols": [0, rows]}, "line": {"index": rows // 2},
-                        "top": {"rows": [0, min(rows, 4096)]}}.get(fields["what"], {}))
+                        "top": {"rows": [max(0, rows - 1024), rows]}}.get(fields["what"], {}))
         begin = time.perf_counter()
         widget._on_page_message(widget, request, [])
         result[name] = time.perf_counter() - begin
@@ -184,7 +185,7 @@ def main() -> None:
 def print_widget_table(measured: list[dict]) -> None:
     print("| tokens | bare forward | widget ready (target ≤ forward + 2 s) | peak memory above the model: "
           "bare forward / widget ready / after the requests | tile, all 8 heads | tile, one head | row, all heads "
-          "| top 8 keys, 4,096 rows | thumbnails, one layer |")
+          "| top 8 keys, last 1,024 rows | thumbnails, one layer |")
     print("|---|---|---|---|---|---|---|---|---|")
     for m in measured:
         print(

@@ -13,8 +13,11 @@ import type { LongMessage, LongRequest } from "./protocol";
 export const MAX_ANSWER_VALUES = 2 ** 18;
 export const MAX_TILE_SIDE = 1024;
 export const MAX_THUMB_SIDE = 128;
-/** Top keys are asked for in aligned blocks of rows, so scrolling the head view reuses them. */
-export const TOP_BLOCK_ROWS = 4096;
+/**
+ * Top keys are asked for in aligned blocks of rows, so scrolling the head view reuses them; small
+ * blocks keep the first paint's requests short (a causal head's first rows read few keys).
+ */
+export const TOP_BLOCK_ROWS = 1024;
 /** Answers kept on the page; the oldest go first. */
 const MAX_CACHED_BYTES = 96 * 2 ** 20;
 

@@ -157,19 +157,26 @@ def _runs(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, cells[starts]
 
 
-def top_keys(head: Head, lse: np.ndarray, count: int, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's ``count`` strongest keys: (indices int32, weights float32), ``(rows, count)``, strongest first."""
-    n_rows, n_cols = head.q.shape[0], head.k.shape[0]
+def top_keys(
+    head: Head, lse: np.ndarray, count: int, block: int = BLOCK, rows: slice | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``count`` strongest keys: (indices int32, weights float32), ``(rows, count)``, strongest first.
+
+    ``rows`` limits the work to those rows (all by default): the head view asks for the rows it shows.
+    """
+    n_cols = head.k.shape[0]
+    rows = slice(0, head.q.shape[0]) if rows is None else rows
     count = min(count, n_cols)
-    keys = np.empty((n_rows, count), dtype=np.int32)
-    weights = np.empty((n_rows, count), dtype=np.float32)
-    for r0 in range(0, n_rows, block):
-        rows = slice(r0, min(n_rows, r0 + block))
+    keys = np.empty((rows.stop - rows.start, count), dtype=np.int32)
+    weights = np.empty((rows.stop - rows.start, count), dtype=np.float32)
+    for r0 in range(rows.start, rows.stop, block):
+        part = slice(r0, min(rows.stop, r0 + block))
+        out = slice(r0 - rows.start, part.stop - rows.start)
         # The strongest keys of a row are those of its largest scores: rank scores, exp only the winners.
-        best_s = np.empty((rows.stop - r0, 0), dtype=np.float32)
-        best_k = np.empty((rows.stop - r0, 0), dtype=np.int64)
-        for c0 in _top_key_blocks(head, rows, block, count):
-            block_s = scores_block(head, rows, slice(c0, c0 + block))
+        best_s = np.empty((part.stop - r0, 0), dtype=np.float32)
+        best_k = np.empty((part.stop - r0, 0), dtype=np.int64)
+        for c0 in _top_key_blocks(head, part, block, count):
+            block_s = scores_block(head, part, slice(c0, c0 + block))
             best_s = np.concatenate([best_s, block_s], axis=1)
             block_k = np.broadcast_to(np.arange(c0, c0 + block_s.shape[1]), block_s.shape)
             best_k = np.concatenate([best_k, block_k], axis=1)
@@ -177,8 +184,8 @@ def top_keys(head: Head, lse: np.ndarray, count: int, block: int = BLOCK) -> tup
                 keep = np.argpartition(-best_s, count - 1, axis=1)[:, :count]
                 best_s, best_k = np.take_along_axis(best_s, keep, axis=1), np.take_along_axis(best_k, keep, axis=1)
         order = np.lexsort((best_k, -best_s), axis=1)  # strongest first, ties by key index
-        weights[rows] = weights_from_scores(np.take_along_axis(best_s, order, axis=1), lse[rows])
-        keys[rows] = np.take_along_axis(best_k, order, axis=1)
+        weights[out] = weights_from_scores(np.take_along_axis(best_s, order, axis=1), lse[part])
+        keys[out] = np.take_along_axis(best_k, order, axis=1)
     return keys, weights
 
 

@@ -105,9 +105,12 @@ class LongStack:
         total = sum(attention_block(self.head(layer, h), self.lse[layer, h], rows, cols) for h in heads)
         return (total / np.float32(len(heads))).reshape(-1)
 
-    def top_keys(self, layer: int, head: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-        """Every row's ``count`` strongest keys of one head: (int32 keys, float32 weights) ``(rows, count)``."""
-        return self._remembered(("top", layer, head, count), lambda: top_keys(self.head(layer, head), self.lse[layer, head], count))
+    def top_keys(self, layer: int, head: int, count: int, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+        """The ``count`` strongest keys of ``rows`` for one head: (int32 keys, float32 weights) ``(rows, count)``."""
+        return self._remembered(
+            ("top", layer, head, count, rows.start, rows.stop),
+            lambda: top_keys(self.head(layer, head), self.lse[layer, head], count, rows=rows),
+        )
 
     def thumbnails(self, layer: int, size: int) -> np.ndarray:
         """Each head of ``layer`` max-pooled to ``size × size`` (fewer cells for fewer tokens), float32."""
@@ -146,9 +149,7 @@ def long_answer(stack: LongStack, request: LongRequest) -> tuple[dict[str, Any],
         arrays = [stack.line(request.layer, heads, request.axis, request.index)]
         header.update(axis=request.axis, index=request.index)
     elif request.what == "top":
-        keys, weights = stack.top_keys(request.layer, heads[0], request.count)
-        rows = slice(*request.rows)
-        arrays = [keys[rows], weights[rows]]
+        arrays = list(stack.top_keys(request.layer, heads[0], request.count, slice(*request.rows)))
         header.update(rows=list(request.rows), count=request.count)
     else:
         arrays = [stack.thumbnails(request.layer, request.size[0])]
