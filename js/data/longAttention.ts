@@ -20,6 +20,13 @@ export const MAX_THUMB_SIDE = 128;
 export const TOP_BLOCK_ROWS = 1024;
 /** Answers kept on the page; the oldest go first. */
 const MAX_CACHED_BYTES = 96 * 2 ** 20;
+/**
+ * Requests Python works on at once. The rest wait on the page, the newest sent first, so a sweep
+ * of hovers never queues seconds of work in the kernel ahead of what is on screen now.
+ */
+export const MAX_IN_FLIGHT = 4;
+/** Requests waiting to be sent; the oldest are dropped (a panel that still needs one asks again when it draws). */
+export const MAX_WAITING = 32;
 
 /** A row-major matrix of float32 values. */
 export interface Grid {
@@ -44,6 +51,9 @@ export class LongAttention {
   private readonly answers = new Map<string, { answer: Answer; bytes: number }>();
   private readonly asked = new Map<number, string>();
   private readonly failed = new Map<string, string>();
+  private readonly waiting = new Map<string, Ask>();
+  /** The heatmap's last tiles (its window, and the overview when zoomed), by everything but the layer. */
+  private readonly shownTiles = new Map<string, Ask>();
   private cachedBytes = 0;
   private nextId = 1;
   /** When the oldest unanswered request was sent (performance.now()), or null. */
@@ -90,12 +100,12 @@ export class LongAttention {
     if (key === undefined) return false;
     this.asked.delete(message.id);
     this.waitingSince = this.asked.size > 0 ? performance.now() : null;
-    if (typeof message.error === "string") {
-      this.failed.set(key, message.error);
-      return true;
+    try {
+      if (typeof message.error === "string") this.failed.set(key, message.error);
+      else this.store(key, readAnswer(message, buffers));
+    } finally {
+      this.pump(); // Python has room for the next request, even after an answer that could not be read
     }
-    const answer = readAnswer(message, buffers);
-    this.store(key, answer);
     return true;
   }
 
@@ -108,10 +118,43 @@ export class LongAttention {
       return cached.answer;
     }
     if (this.failed.has(key) || [...this.asked.values()].includes(key)) return null;
-    const id = this.nextId++;
-    this.asked.set(id, key);
-    this.waitingSince ??= performance.now();
-    this.send({ type: "long", version: this.version, stack: this.stack.name, id, ...ask });
+    if (ask.what === "tile") this.shownTiles.set(JSON.stringify({ ...ask, layer: -1 }), ask);
+    while (this.shownTiles.size > 2) this.shownTiles.delete(this.shownTiles.keys().next().value!);
+    this.waiting.delete(key); // asked again: now the newest
+    this.waiting.set(key, ask);
+    while (this.waiting.size > MAX_WAITING) this.waiting.delete(this.waiting.keys().next().value!);
+    this.pump();
+    return null;
+  }
+
+  /** Send the newest waiting requests while Python has fewer than MAX_IN_FLIGHT; when idle, prefetch. */
+  private pump(): void {
+    while (this.asked.size < MAX_IN_FLIGHT) {
+      const next = this.newestWaiting() ?? this.prefetch();
+      if (!next) return;
+      const id = this.nextId++;
+      this.asked.set(id, next[0]);
+      this.waitingSince ??= performance.now();
+      this.send({ type: "long", version: this.version, stack: this.stack.name, id, ...next[1] });
+    }
+  }
+
+  private newestWaiting(): [string, Ask] | null {
+    const newest = [...this.waiting].pop();
+    if (newest) this.waiting.delete(newest[0]);
+    return newest ?? null;
+  }
+
+  /** With nothing else to do, the heatmap's tiles for the other layers, one at a time: a layer change then finds them here. */
+  private prefetch(): [string, Ask] | null {
+    if (this.asked.size > 0) return null;
+    for (const shown of this.shownTiles.values()) {
+      for (let offset = 1; offset < this.stack.nLayers; offset++) {
+        const ask = { ...shown, layer: (shown.layer + offset) % this.stack.nLayers };
+        const key = JSON.stringify(ask);
+        if (!this.answers.has(key) && !this.failed.has(key)) return [key, ask];
+      }
+    }
     return null;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { fitCells, longOf, MAX_ANSWER_VALUES } from "../data/longAttention";
+import { fitCells, longOf, MAX_ANSWER_VALUES, MAX_IN_FLIGHT } from "../data/longAttention";
 import type { LongMessage, LongRequest, Payload } from "../data/protocol";
 import { longFocusDistribution, longHeadViewLines, longHeatmapCells, longThumbnailValues } from "../panels/longPanels";
 import { fakeModel } from "../testing/fakeModel";
@@ -98,6 +98,25 @@ describe("long inputs on the page", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it("keeps at most a few requests with Python and sends the newest waiting one next", () => {
+    const { long, requests, model } = setUp();
+    for (let row = 0; row < 10; row++) long().line(0, [0], "row", row); // a sweep of hovers
+    expect(requests().map((request) => request.index)).toEqual([0, 1, 2, 3].slice(0, MAX_IN_FLIGHT));
+    model.pythonSends(...answer(requests()[0]!, [N], [floats([0, 0, 0, 0, 0, 0])]));
+    expect(requests().at(-1)!.index).toBe(9); // the row under the pointer now, not the oldest
+  });
+
+  it("when idle, fetches the heatmap's tile for the other layers, so a layer change finds it", () => {
+    const { long, requests, model } = setUp();
+    long().tile(1, [0, 2], [0, N], [0, N], [3, 3]);
+    model.pythonSends(...answer(requests()[0]!, [3, 3], [floats(Array(9).fill(0.1))]));
+    const prefetch = requests()[1]!;
+    expect(prefetch).toMatchObject({ what: "tile", layer: 0, heads: [0, 2], rows: [0, N], cols: [0, N], size: [3, 3] });
+    model.pythonSends(...answer(prefetch, [3, 3], [floats(Array(9).fill(0.2))]));
+    expect(long().tile(0, [0, 2], [0, N], [0, N], [3, 3])!.values[0]).toBeCloseTo(0.2);
+    expect(requests()).toHaveLength(2); // two layers, both here: nothing more to fetch
   });
 
   it("fits a tile to one answer, keeping its proportions", () => {

@@ -18,10 +18,12 @@ materialised weights. Plain numpy in and out: the widget and ``page.py`` are glu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from .blockwise import Head, attention_block, attention_layer, pooled_mean_tile, row_logsumexp, top_keys
 from .extraction import _human_bytes as human_bytes
@@ -31,6 +33,21 @@ from .result import SELF, Extraction
 if TYPE_CHECKING:
     from .models import LoadedModel
     from .validation import LongRequest
+
+_BLAS = ThreadpoolController()
+_T = TypeVar("_T")
+
+
+def one_blas_thread(compute: Callable[[], _T]) -> _T:
+    """``compute()`` with numpy's BLAS on one thread.
+
+    The blocks are small (512 × d_head by d_head × 512), where threads gain nothing; in a
+    notebook kernel, BLAS threads spinning against the browser and the model's own threads
+    made every answer about 10× slower at 8,192 tokens (benchmarks/long_page.py).
+    """
+    with _BLAS.limit(limits=1, user_api="blas"):
+        return compute()
+
 
 CACHED_ANSWERS = 64
 """Top keys and thumbnails kept per stack (each at most a few MB), so going back to a head is instant."""
@@ -94,22 +111,23 @@ class LongStack:
         self, layer: int, heads: list[int], rows: slice, cols: slice, out_rows: int, out_cols: int
     ) -> np.ndarray:
         """The heads' mean over a rectangle, max-pooled to at most ``out_rows × out_cols``, float32."""
-        return pooled_mean_tile(
-            [self.head(layer, h) for h in heads], [self.lse[layer, h] for h in heads], rows, cols, out_rows, out_cols
-        )
+        selected = [self.head(layer, h) for h in heads]
+        lses = [self.lse[layer, h] for h in heads]
+        return one_blas_thread(lambda: pooled_mean_tile(selected, lses, rows, cols, out_rows, out_cols))
 
     def line(self, layer: int, heads: list[int], axis: str, index: int) -> np.ndarray:
         """The heads' mean weights of row ``index`` (``axis="row"``: what it attends to) or of column ``index``."""
         n_rows, n_cols = len(self.row_tokens), len(self.col_tokens)
         rows, cols = (slice(index, index + 1), slice(0, n_cols)) if axis == "row" else (slice(0, n_rows), slice(index, index + 1))
-        total = sum(attention_block(self.head(layer, h), self.lse[layer, h], rows, cols) for h in heads)
+        blocks = [(self.head(layer, h), self.lse[layer, h]) for h in heads]
+        total = one_blas_thread(lambda: sum(attention_block(head, lse, rows, cols) for head, lse in blocks))
         return (total / np.float32(len(heads))).reshape(-1)
 
     def top_keys(self, layer: int, head: int, count: int, rows: slice) -> tuple[np.ndarray, np.ndarray]:
         """The ``count`` strongest keys of ``rows`` for one head: (int32 keys, float32 weights) ``(rows, count)``."""
         return self._remembered(
             ("top", layer, head, count, rows.start, rows.stop),
-            lambda: top_keys(self.head(layer, head), self.lse[layer, head], count, rows=rows),
+            lambda: one_blas_thread(lambda: top_keys(self.head(layer, head), self.lse[layer, head], count, rows=rows)),
         )
 
     def thumbnails(self, layer: int, size: int) -> np.ndarray:
@@ -123,7 +141,7 @@ class LongStack:
 
     def layer(self, layer: int, max_bytes: int) -> np.ndarray:
         """One layer's attention, float32 ``(heads, rows, cols)``, or a ValueError when it exceeds ``max_bytes``."""
-        return attention_layer(self.queries, layer, max_bytes)
+        return one_blas_thread(lambda: attention_layer(self.queries, layer, max_bytes))
 
     def _remembered(self, key: tuple, compute: Any) -> Any:
         if key not in self._answers:
@@ -201,7 +219,7 @@ def extract_long(
         if array is not None:
             array.flags.writeable = False
     tokens = loaded.tokenizer.convert_ids_to_tokens(input_ids[0].tolist())
-    lse = logsumexp_all(queries) if lse is None else lse
+    lse = one_blas_thread(lambda: logsumexp_all(queries)) if lse is None else lse
     lse.flags.writeable = False
     stack = LongStack(
         name=SELF, queries=queries, lse=lse, row_tokens=tokens, col_tokens=tokens, row_special=special,

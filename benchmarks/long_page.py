@@ -1,0 +1,135 @@
+"""A long input in a real JupyterLab page: first paint after the widget is ready, hover and layer change.
+
+    python benchmarks/long_page.py --tokens 8192        # about 2 minutes on 2 cores
+
+The kernel builds the random 4 × 8 decoder of ``long_context.py`` and an 8,192-token widget
+(a long input under the default budget); the cell prints ``time.time()`` when the widget is
+ready. The page (Chromium through Playwright, JupyterLab started as the browser tests start it)
+reports ``Date.now()`` when the heatmap's colour bar shows (the first tile has arrived and is
+drawn: two animation frames later), and when every model-view row is drawn; the same clock on
+one machine. Hovers: pointer moves over heatmap cells, each timed from the event to two
+animation frames after it (the page's own work: handlers, script, layout, paint; answers the
+kernel sends later repaint without being counted). Layer changes: the layer select, timed to
+the heatmap's new tile drawn (this includes the kernel's answer). Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import labhost  # also puts src/ and tests/ on sys.path
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+SETUP = """
+import sys, time
+sys.path.insert(0, {bench!r})
+import torch
+torch.set_num_threads(1)
+from transformers import AutoTokenizer
+from attnwidget import AttentionWidget
+from attnwidget.models import LoadedModel, resolve_model_path
+from long_context import build
+n = {n}
+tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("offline"))
+tokenizer.model_max_length = n
+model = build(n)
+model.resize_token_embeddings(tokenizer.vocab_size)
+loaded = LoadedModel(model, tokenizer, "random-llama-4x8")
+text = " ".join("abcdefghijklmnopqrstuvwxyz"[(i * 7) % 26] for i in range(n))
+"""
+
+SHOW = """
+w = AttentionWidget(text, model=loaded)
+print(json.dumps({"ready": time.time() * 1000, "tokens": len(w.tokens), "long": w.is_long_input}))
+w
+"""
+
+
+
+def when(condition: str) -> str:
+    """A page function resolving with Date.now() two frames after ``condition`` first holds (polled every frame)."""
+    return f"""() => new Promise((resolve) => {{
+      const done = {condition};
+      const poll = () => done() ? requestAnimationFrame(() => requestAnimationFrame(() => resolve(Date.now()))) : requestAnimationFrame(poll);
+      poll();
+    }})"""
+
+
+COLORBAR_SHOWN = "() => { const bar = document.querySelector('.attnwidget [data-testid=heatmap-colorbar]'); return !!bar && !bar.hidden; }"
+THUMBNAILS_DRAWN = """() => {
+  const canvases = [...document.querySelectorAll('.attnwidget [data-testid=model-view] canvas')];
+  return canvases.length > 0 && canvases.every((canvas) => {
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, 1).data;
+    for (let i = 4; i < data.length; i += 4) if (data[i] !== data[0]) return true;
+    return false;
+  });
+}"""
+
+# Pointer moves over `count` cells along the plot's diagonal band, each timed to two frames after it.
+HOVERS = """async (count) => {
+  const plot = document.querySelector('.attnwidget [data-testid=heatmap-plot]');
+  const box = plot.getBoundingClientRect();
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const x = box.left + box.width * (0.05 + 0.9 * (i / count)), y = box.top + box.height * (0.1 + 0.85 * ((i * 7) % count) / count);
+    const start = performance.now();
+    plot.dispatchEvent(new PointerEvent('pointermove', { bubbles: true, clientX: x, clientY: y, pointerId: 1 }));
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    times.push(performance.now() - start);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  }
+  return times;
+}"""
+
+
+def p95(values: list[float]) -> float:
+    return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tokens", type=int, default=8192)
+    parser.add_argument("--hovers", type=int, default=40)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="attnwidget-long-") as tmp, labhost.running_lab(Path(tmp)) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=labhost.CHROMIUM, args=labhost.CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=server.url).new_page()
+        page.set_default_timeout(300_000)
+        lab = labhost.Lab(page, server)
+        lab.write_notebook("long_page.ipynb", ["import json"])
+        lab.open_notebook("long_page.ipynb")
+        lab.run_all()
+        lab.run_code(SETUP.format(bench=str(BENCH_DIR), n=args.tokens))
+        shown = json.loads(lab.run_code(SHOW).strip().splitlines()[0])
+        painted = page.evaluate(when(COLORBAR_SHOWN))
+        thumbnails = page.evaluate(when(THUMBNAILS_DRAWN))
+        hovers = page.evaluate(HOVERS, args.hovers)
+        changes = []
+        select = page.locator(".attnwidget [data-testid=layer-select]")
+        for layer in (1, 2, 3, 0):
+            start = page.evaluate("Date.now()")
+            select.select_option(str(layer))
+            page.wait_for_function(f"() => document.querySelector('.attnwidget [data-testid=heatmap-caption]').textContent.startsWith('Layer {layer} ')")
+            changes.append(page.evaluate(when(COLORBAR_SHOWN)) - start)
+        browser.close()
+    print(json.dumps({"shown": shown, "first_paint_ms": painted - shown["ready"], "thumbnails_ms": thumbnails - shown["ready"],
+                      "hovers_ms": hovers, "layer_changes_ms": changes}), file=sys.stderr)
+    print("| tokens | first paint after ready | model view drawn after ready | hover p95 (median), page work | layer change (to the new tile drawn) |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| {shown['tokens']:,} | {(painted - shown['ready']) / 1e3:.2f} s | {(thumbnails - shown['ready']) / 1e3:.2f} s | "
+        f"{p95(hovers):.0f} ms ({statistics.median(hovers):.0f} ms) | {', '.join(f'{c / 1e3:.2f}' for c in changes)} s |"
+    )
+
+
+if __name__ == "__main__":
+    main()
