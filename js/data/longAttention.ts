@@ -25,6 +25,8 @@ const MAX_CACHED_BYTES = 96 * 2 ** 20;
  * of hovers never queues seconds of work in the kernel ahead of what is on screen now.
  */
 export const MAX_IN_FLIGHT = 4;
+/** What is sent first: the heatmap (first paint), then the focus row, the head view's keys, the thumbnails (slowest). */
+const URGENCY: Record<LongRequest["what"], number> = { tile: 3, line: 2, top: 1, thumbs: 0 };
 /** Requests waiting to be sent; the oldest are dropped (a panel that still needs one asks again when it draws). */
 export const MAX_WAITING = 32;
 
@@ -139,10 +141,14 @@ export class LongAttention {
     }
   }
 
+  /** The waiting request to send next: the most urgent kind, and of that kind the newest. */
   private newestWaiting(): [string, Ask] | null {
-    const newest = [...this.waiting].pop();
-    if (newest) this.waiting.delete(newest[0]);
-    return newest ?? null;
+    let best: [string, Ask] | null = null;
+    for (const entry of this.waiting) {
+      if (!best || URGENCY[entry[1].what] >= URGENCY[best[1].what]) best = entry;
+    }
+    if (best) this.waiting.delete(best[0]);
+    return best;
   }
 
   /** With nothing else to do, the heatmap's tiles for the other layers, one at a time: a layer change then finds them here. */

@@ -108,6 +108,17 @@ describe("long inputs on the page", () => {
     expect(requests().at(-1)!.index).toBe(9); // the row under the pointer now, not the oldest
   });
 
+  it("sends the heatmap's tile before the thumbnails waiting with it", () => {
+    const { long, requests, model } = setUp();
+    for (let layer = 0; layer < 2; layer++) long().thumbnails(layer, 4);
+    for (let row = 0; row < 2; row++) long().line(0, [0], "row", row);
+    long().thumbnails(1, 8);
+    long().tile(1, [0], [0, N], [0, N], [3, 3]);
+    expect(requests().map((request) => request.what)).toEqual(["thumbs", "thumbs", "line", "line"]);
+    model.pythonSends(...answer(requests()[0]!, [3, 4, 4], [floats(Array(48).fill(0))]));
+    expect(requests().at(-1)!.what).toBe("tile");
+  });
+
   it("when idle, fetches the heatmap's tile for the other layers, so a layer change finds it", () => {
     const { long, requests, model } = setUp();
     long().tile(1, [0, 2], [0, N], [0, N], [3, 3]);
