@@ -53,11 +53,8 @@ WIDGET_REQUESTS = {
 }
 
 
-def widget_child(n: int) -> dict:
-    """AttentionWidget on ``n`` tokens: seconds until ready, memory above the model, the page's requests answered."""
-    import torch
-
-    from attnwidget import AttentionWidget
+def long_input(n: int):
+    """The model (on the offline tokenizer, as a ``LoadedModel``) and a text of exactly ``n`` tokens."""
     from attnwidget.models import LoadedModel, resolve_model_path
     from transformers import AutoTokenizer
 
@@ -65,10 +62,20 @@ def widget_child(n: int) -> dict:
     tokenizer.model_max_length = n
     model = build(n)
     model.resize_token_embeddings(tokenizer.vocab_size)
-    loaded = LoadedModel(model, tokenizer, "random-llama-4x8")
     # One token per letter: 32,768 tokens in 65,536 characters, under the 100,000 a sentence may have.
     text = " ".join("abcdefghijklmnopqrstuvwxyz"[(i * 7) % 26] for i in range(n))
-    ids = tokenizer(text, return_tensors="pt", truncation=True, max_length=n)["input_ids"]
+    return LoadedModel(model, tokenizer, "random-llama-4x8"), text
+
+
+def widget_child(n: int) -> dict:
+    """AttentionWidget on ``n`` tokens: seconds until ready, memory above the model, the page's requests answered."""
+    import torch
+
+    from attnwidget import AttentionWidget
+
+    loaded, text = long_input(n)
+    model = loaded.model
+    ids = loaded.tokenizer(text, return_tensors="pt", truncation=True, max_length=n)["input_ids"]
     # Memory above the model: the peak of everything after it was built, the forward pass's own working memory
     # included (the widget runs one too); ru_maxrss only grows, so the widget's figure is the larger of the two.
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -33,17 +33,9 @@ import sys, time
 sys.path.insert(0, {bench!r})
 import torch
 torch.set_num_threads(1)
-from transformers import AutoTokenizer
 from attnwidget import AttentionWidget
-from attnwidget.models import LoadedModel, resolve_model_path
-from long_context import build
-n = {n}
-tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("offline"))
-tokenizer.model_max_length = n
-model = build(n)
-model.resize_token_embeddings(tokenizer.vocab_size)
-loaded = LoadedModel(model, tokenizer, "random-llama-4x8")
-text = " ".join("abcdefghijklmnopqrstuvwxyz"[(i * 7) % 26] for i in range(n))
+from long_context import long_input
+loaded, text = long_input({n})
 """
 
 SHOW = """
