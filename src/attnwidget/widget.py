@@ -17,8 +17,11 @@ import traitlets as t
 
 from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
 from .models import ModelSpec, load_model
+from .analysis import head_stats, head_stats_columns, layer_summary
+from .compare import Comparison, compare_extractions
 from .payload import EAGER_BYTES, EncodedExtraction
 from .result import Extraction
+from .views import COMBINES, GRANULARITIES, shown_extraction
 
 _STATIC = Path(__file__).parent / "static"
 
@@ -85,6 +88,15 @@ class AttentionWidget(anywidget.AnyWidget):
 
     _data = t.Dict().tag(sync=True)
 
+    # Analysis (issue #10). `combine` and `granularity` change what every panel shows;
+    # `compare_to` names a second model run on the same input ("" for none).
+    combine = t.Enum(COMBINES, default_value="none").tag(sync=True)
+    granularity = t.Enum(GRANULARITIES, default_value="tokens").tag(sync=True)
+    compare_to = t.Unicode("").tag(sync=True)
+    layer_summary = t.Unicode("", read_only=True).tag(sync=True)  # one line: what each depth mostly does
+    _head_stats = t.Dict().tag(sync=True)  # the shown stack's head_stats() as JSON columns
+    _compare = t.Dict().tag(sync=True)  # A and B aligned, for the compare panel; {} for none
+
     def __init__(
         self,
         sentence: str | None = None,
@@ -97,10 +109,19 @@ class AttentionWidget(anywidget.AnyWidget):
         heads: list[int] | None = None,
         stream: bool = True,
         max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
+        compare_to: ModelSpec | None = None,
+        combine: str = "none",
+        granularity: str = "tokens",
         _extraction: Extraction | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self._raw: Extraction | None = None  # the extraction as the model returned it
+        self._comparison: Comparison | None = None
+        self._compare_spec: ModelSpec | None = None
+        self._applying = True  # the analysis traits below apply with the first extraction
+        self.combine, self.granularity = combine, granularity
+        self._applying = False
         self._model_spec: ModelSpec | None = None
         self._encoded: EncodedExtraction | None = None
         self._version = 0
@@ -121,6 +142,8 @@ class AttentionWidget(anywidget.AnyWidget):
         inputs = _Inputs(sentence or "", sentence_b or "", target or "")
         self._apply(_extraction, inputs, layer=layer, heads=heads)
         self.on_msg(self._on_page_message)
+        if compare_to is not None:
+            self._start_comparison(compare_to)
 
     @classmethod
     def from_attentions(
@@ -151,6 +174,13 @@ class AttentionWidget(anywidget.AnyWidget):
 
     @property
     def extraction(self) -> Extraction:
+        """What the model returned: raw attention over tokens, whatever `combine` and `granularity` show."""
+        assert self._raw is not None
+        return self._raw
+
+    @property
+    def shown(self) -> Extraction:
+        """What the page shows: rollout and/or words when `combine` / `granularity` ask for them."""
         assert self._encoded is not None
         return self._encoded.extraction
 
@@ -216,12 +246,12 @@ class AttentionWidget(anywidget.AnyWidget):
                 self.focus = None
 
     def _show_tokens_of(self, stack_name: str) -> None:
-        stack = self.extraction.stacks[stack_name]
+        stack = self.shown.stacks[stack_name]
         self.set_trait("tokens", list(stack.row_tokens))
         self.set_trait("col_tokens", list(stack.col_tokens))
 
     def _focus_axis_size(self) -> int:
-        stack = self.extraction.stacks[self.stack]
+        stack = self.shown.stacks[self.stack]
         tokens = stack.row_tokens if self.direction == "attends_to" else stack.col_tokens
         return len(tokens)
 
@@ -264,7 +294,8 @@ class AttentionWidget(anywidget.AnyWidget):
         """Swap in a new extraction and every trait that depends on it, as one sync."""
         self._version += 1
         previous = self._encoded
-        self._encoded = EncodedExtraction(extraction, self._version)
+        self._raw = extraction
+        self._encoded = EncodedExtraction(shown_extraction(extraction, self.combine, self.granularity), self._version)
         stack = self.stack if self.stack in extraction.stacks else next(iter(extraction.stacks))
         main = extraction.stacks[stack]
         layer = min(max(layer, 0), main.n_layers - 1)
@@ -287,8 +318,11 @@ class AttentionWidget(anywidget.AnyWidget):
                 self.set_trait("notes", list(extraction.notes))
                 self.error = ""
                 self._data = self._encoded.payload(self._eager_layers(stack, layer))
+                self._show_head_stats()
         finally:
             self._applying = False
+        if self._compare_spec is not None and self._comparison is not None:
+            self._refresh_comparison()
 
     def _eager_layers(self, stack: str, layer: int) -> dict[str, list[int]] | None:
         """None (send everything) when small or not streaming, else just the layer on screen."""
@@ -296,6 +330,134 @@ class AttentionWidget(anywidget.AnyWidget):
         if not self._stream or self._encoded.total_values <= EAGER_BYTES:
             return None
         return {stack: [layer]}
+
+    # ---- analysis: rollout, words, head statistics, a second model ---------------------
+
+    def head_stats(self) -> Any:
+        """:func:`attnwidget.head_stats` of the shown stack's raw token attention, as a pandas DataFrame."""
+        return head_stats(self.extraction.stacks[self.stack])
+
+    @property
+    def comparison(self) -> Comparison | None:
+        """The aligned A and B of the current comparison, or None."""
+        return self._comparison
+
+    @t.observe("combine", "granularity")
+    def _reshow(self, change: t.Bunch) -> None:
+        """Re-encode what the page shows; the model does not run again."""
+        if self._applying or self._raw is None:
+            return
+        self._version += 1
+        self._encoded = EncodedExtraction(shown_extraction(self._raw, self.combine, self.granularity), self._version)
+        with self.hold_sync():
+            self.focus = None  # token and word positions differ
+            self._show_tokens_of(self.stack)
+            self._data = self._encoded.payload(self._eager_layers(self.stack, self.layer))
+        if change["name"] == "granularity" and self._comparison is not None:
+            self._refresh_comparison(rerun=False)
+
+    @t.observe("stack")
+    def _restat(self, _change: t.Bunch) -> None:
+        if self._applying or self._raw is None:
+            return
+        self._show_head_stats()
+        if self._comparison is not None:
+            self._refresh_comparison(rerun=False)
+
+    def _show_head_stats(self) -> None:
+        columns = head_stats_columns(self.extraction.stacks[self.stack])
+        self.set_trait("layer_summary", layer_summary(columns))
+        self._head_stats = {
+            "stack": self.stack,
+            # JSON has no NaN: statistics a stack lacks (distance of cross-attention) travel as null.
+            "columns": {name: [_json_value(value) for value in values] for name, values in columns.items()},
+        }
+
+    @t.observe("compare_to")
+    def _compare_from_python(self, change: t.Bunch) -> None:
+        if self._applying:
+            return
+        try:
+            self._start_comparison(change["new"] or None)
+        except Exception as error:
+            self.error = _describe(error)
+            self._applying = True
+            try:
+                self.compare_to = change["old"]
+            finally:
+                self._applying = False
+            raise
+
+    def _start_comparison(self, spec: ModelSpec | None) -> None:
+        """Run `spec` on the current input and show the comparison; None stops comparing.
+
+        On failure nothing changes (the first model's view and any earlier comparison stay) and it raises.
+        """
+        if spec is None or spec == "":
+            self._compare_spec, self._comparison = None, None
+            self._set_compare_trait("")
+            self._compare = {}
+            return
+        if not self.has_model:
+            raise ValueError("this widget shows tensors given to it: there is no input to run a second model on")
+        self.busy = True
+        try:
+            loaded = load_model(spec)
+            comparison = self._compare_with(loaded)
+        finally:
+            self.busy = False
+        self._compare_spec = loaded
+        self._show_comparison(comparison, loaded.name)
+
+    def _refresh_comparison(self, *, rerun: bool = True) -> None:
+        """After a new input (rerun) or another stack / granularity: compare again, or stop with an error."""
+        assert self._compare_spec is not None
+        try:
+            comparison = self._compare_with(self._compare_spec, rerun=rerun)
+        except Exception as error:  # noqa: BLE001 - the first model's view stays; the error says why
+            self._compare_spec, self._comparison = None, None
+            self._set_compare_trait("")
+            self._compare = {}
+            self.error = f"comparison stopped: {_describe(error)}"
+            return
+        self._show_comparison(comparison, self.compare_to)
+
+    def _compare_with(self, spec: ModelSpec, *, rerun: bool = True) -> Comparison:
+        if rerun or self._comparison is None or self._b_extraction is None:
+            self._b_extraction = extract(
+                spec,
+                self.sentence,
+                sentence_b=self.sentence_b or None,
+                target=self.target or None,
+                max_attention_bytes=self._max_attention_bytes,
+            )
+        return compare_extractions(self.extraction, self._b_extraction, self.stack, self.granularity)
+
+    _b_extraction: Extraction | None = None
+
+    def _show_comparison(self, comparison: Comparison, model_b: str) -> None:
+        self._comparison = comparison
+        self._version += 1
+        self._set_compare_trait(model_b)
+        self._compare = comparison_payload(comparison, model_b, self._version)
+
+    def _set_compare_trait(self, value: str) -> None:
+        self._applying = True
+        try:
+            self.compare_to = value
+        finally:
+            self._applying = False
+
+    def _compare_from_page(self, request: dict) -> None:
+        """A second model chosen in the page: failures go to `error`, never raise."""
+        model = request.get("model")
+        if model is not None and not isinstance(model, str):
+            self.error = f"compare: model must be a model name, got {type(model).__name__}"
+            return
+        try:
+            self._start_comparison(model or None)
+        except Exception as error:  # noqa: BLE001 - the last good view stays
+            self.error = _describe(error)
 
     # ---- messages from the page -------------------------------------------------------
 
@@ -305,6 +467,8 @@ class AttentionWidget(anywidget.AnyWidget):
             self._send_layers(content)
         elif kind == "run":
             self._run_from_page(content)
+        elif kind == "compare":
+            self._compare_from_page(content)
 
     def _send_layers(self, request: dict) -> None:
         encoded = self._encoded
@@ -345,6 +509,34 @@ def _model_choices(current: str, models: list[str] | None) -> list[str]:
     if current not in choices:
         choices.insert(0, current)
     return choices
+
+
+def comparison_payload(comparison: Comparison, model_b: str, version: int) -> dict:
+    """The `_compare` trait: A and B as two stacks of the wire format, the layer map and the ranking."""
+    from dataclasses import replace
+
+    pair = Extraction(
+        stacks={"a": replace(comparison.a, name="a"), "b": replace(comparison.b, name="b")}, model_name=model_b
+    )
+    payload = EncodedExtraction(pair, version).payload(None)
+    ranking: list[list[float]] = []
+    if comparison.change is not None:
+        order = np.argsort(-comparison.change, axis=None, kind="stable")
+        layers, heads = np.unravel_index(order, comparison.change.shape)
+        ranking = [[int(l), int(h), float(comparison.change[l, h])] for l, h in zip(layers, heads)]
+    payload.update(
+        level=comparison.level, caption=comparison.caption, layer_map=comparison.layer_map, change=ranking
+    )
+    return payload
+
+
+def _json_value(value: Any) -> Any:
+    """A numpy scalar as JSON: NaN becomes None."""
+    if isinstance(value, (float, np.floating)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def _describe(error: Exception) -> str:

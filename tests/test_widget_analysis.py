@@ -1,0 +1,172 @@
+"""The widget's analysis traits: combine, granularity, head statistics and a second model.
+
+What the page receives is decoded here and checked against computations written
+in the test (numpy recurrences and loops), not the code that produced it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import traitlets
+
+from attnwidget import AttentionWidget
+from attnwidget.encoding import decode_array, dequantize_rows
+
+SENTENCE = "The unbelievably slow bank approved the tokenization."
+
+
+def shown_layer(payload: dict, stack: str, layer: int) -> np.ndarray:
+    """Decode one layer of a `_data`-like payload back to float weights (heads, rows, cols)."""
+    encoded = payload["stacks"][stack]
+    codes = decode_array(encoded["layers"][str(layer)])
+    return dequantize_rows(codes, decode_array(encoded["row_scale"])[layer])
+
+
+def tolerance(payload: dict, stack: str, layer: int) -> np.ndarray:
+    """The 8-bit encoding's stated error: row maximum / 510."""
+    return decode_array(payload["stacks"][stack]["row_scale"])[layer][..., None] / 510 + 1e-6
+
+
+@pytest.fixture()
+def widget() -> AttentionWidget:
+    return AttentionWidget(SENTENCE, model="offline")
+
+
+def test_rollout_toggle_sends_rollout_up_to_each_layer(widget: AttentionWidget) -> None:
+    raw = widget.attention.astype(np.float64)
+    widget.combine = "rollout"
+    n = raw.shape[2]
+    running = np.eye(n)
+    for layer in range(raw.shape[0]):
+        mixed = 0.5 * np.eye(n) + 0.5 * raw[layer].mean(axis=0)  # rows already sum to 1
+        running = mixed @ running
+        shown = shown_layer(widget._data, "self", layer)
+        # The mean of every head is the rollout; each head is its own step on top of the layers below.
+        assert np.allclose(shown.mean(axis=0), running, atol=2e-3)
+        assert np.all(np.abs(shown - shown_layer_expected(raw, layer)) <= tolerance(widget._data, "self", layer))
+    assert widget.attention.shape == raw.shape and np.array_equal(widget.attention, raw.astype(np.float32))
+
+
+def shown_layer_expected(raw: np.ndarray, layer: int) -> np.ndarray:
+    n = raw.shape[2]
+    below = np.eye(n)
+    for lower in range(layer):
+        below = (0.5 * np.eye(n) + 0.5 * raw[lower].mean(axis=0)) @ below
+    return np.stack([(0.5 * np.eye(n) + 0.5 * head) @ below for head in raw[layer]])
+
+
+def test_words_toggle_lists_words_and_sends_word_attention(widget: AttentionWidget) -> None:
+    tokens = list(widget.tokens)
+    assert "##bly" in tokens and "##ization" in tokens  # the sentence does split into pieces
+    widget.focus = 3
+    widget.granularity = "words"
+    assert widget.tokens == ["[CLS]", "the", "unbelievably", "slow", "bank", "approved", "the", "tokenization", ".", "[SEP]"]
+    assert widget.focus is None
+    groups: list[list[int]] = []
+    for index, token in enumerate(tokens):
+        if token.startswith("##"):
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    raw = widget.attention
+    shown = shown_layer(widget._data, "self", 2)
+    for head in (0, 7):
+        for wi, rows in enumerate(groups):
+            for wj, cols in enumerate(groups):
+                expected = sum(float(raw[2, head, i, j]) for i in rows for j in cols) / len(rows)
+                assert shown[head, wi, wj] == pytest.approx(expected, abs=float(tolerance(widget._data, "self", 2)[head, wi, 0]))
+    widget.granularity = "tokens"
+    assert widget.tokens == tokens
+
+
+def test_toggles_refuse_unknown_values_and_accept_page_changes(widget: AttentionWidget) -> None:
+    with pytest.raises(traitlets.TraitError):
+        widget.combine = "sum"
+    with pytest.raises(traitlets.TraitError):
+        widget.granularity = "letters"
+    widget.set_state({"combine": "rollout", "granularity": "words"})  # as the page's changes arrive
+    assert widget.combine == "rollout" and widget.granularity == "words"
+    assert widget._data["stacks"]["self"]["rows"][2] == "unbelievably"
+
+
+def test_head_stats_table_and_layer_summary_follow_the_shown_stack(widget: AttentionWidget) -> None:
+    table = widget.head_stats()
+    assert len(table) == 6 * 12
+    raw = widget.attention
+    row = table[(table["layer"] == 4) & (table["head"] == 5)].iloc[0]
+    n = raw.shape[2]
+    entropy = sum(-sum(p * math.log2(p) for p in raw[4, 5, i] if p > 0) for i in range(n)) / n
+    assert row.entropy == pytest.approx(entropy, abs=1e-4)
+    sent = widget._head_stats["columns"]
+    json.dumps(widget._head_stats, allow_nan=False)  # the page's JSON has no NaN
+    assert sent["pattern"] == list(table.pattern)
+    assert widget.layer_summary.startswith("layer")
+
+
+def test_compare_to_the_same_model_changes_nothing(widget: AttentionWidget) -> None:
+    widget.compare_to = "offline"
+    compare = widget._compare
+    assert compare["level"] == "tokens" and compare["layer_map"] == list(range(6))
+    assert all(value == 0 for _, _, value in compare["change"])
+    assert len(compare["change"]) == 72
+    widget.compare_to = ""
+    assert widget._compare == {}
+
+
+def test_compare_ranks_the_heads_that_changed_most(tiny_model_dir) -> None:
+    bert = str(tiny_model_dir("bert"))
+    widget = AttentionWidget(SENTENCE, model=bert, compare_to="offline")
+    compare = widget._compare
+    # 2 layers × 4 heads against 6 × 12: layers by relative depth, B's heads averaged, no per-head ranking.
+    assert compare["layer_map"] == [0, 5]
+    assert "relative depth" in compare["caption"] and "mean of all its heads" in compare["caption"]
+    assert compare["change"] == []
+
+    other = AttentionWidget(SENTENCE, model="offline")
+    other.compare_to = "offline"
+    same = AttentionWidget(SENTENCE, model=bert, compare_to=bert)
+    assert same._compare["change"][0][2] == 0
+    widget.close(), other.close(), same.close()
+
+
+def test_different_tokenizers_compare_word_by_word(tiny_model_dir) -> None:
+    widget = AttentionWidget("the bank approved the loan", model=str(tiny_model_dir("bert")))
+    widget.compare_to = str(tiny_model_dir("roberta"))
+    compare = widget._compare
+    assert compare["level"] == "words"
+    assert "different tokenizers" in compare["caption"]
+    a, b = compare["stacks"]["a"], compare["stacks"]["b"]
+    assert len(a["rows"]) == len(b["rows"]) == 7  # <s>/[CLS], five words, </s>/[SEP]
+    comparison = widget.comparison
+    assert comparison is not None
+    for layer, head, value in compare["change"][:2]:
+        p, q = comparison.a.attention[layer, head], comparison.b.attention[comparison.layer_map[layer], head]
+        rows = []
+        for i in range(p.shape[0]):
+            m = [(x + y) / 2 for x, y in zip(p[i], q[i])]
+            kl = lambda u: sum(x * math.log2(x / y) for x, y in zip(u, m) if x > 0)  # noqa: E731
+            rows.append((kl(p[i]) + kl(q[i])) / 2)
+        assert value == pytest.approx(sum(rows) / len(rows), abs=1e-5)
+
+
+def test_a_failed_second_model_keeps_the_first_view_and_sets_error(widget: AttentionWidget, tmp_path) -> None:
+    data = widget._data
+    with pytest.raises(OSError):
+        widget.compare_to = str(tmp_path / "missing")
+    assert widget.error and widget.compare_to == "" and widget._data is data and widget._compare == {}
+
+    widget.error = ""
+    widget._on_page_message(widget, {"type": "compare", "model": str(tmp_path / "missing")}, [])
+    assert "missing" in widget.error and widget._data is data
+    widget._on_page_message(widget, {"type": "compare", "model": 5}, [])
+    assert "model must be a model name" in widget.error
+
+
+def test_a_new_sentence_reruns_the_second_model(widget: AttentionWidget) -> None:
+    widget.compare_to = "offline"
+    widget.sentence = "A river bank."
+    assert widget._compare["stacks"]["b"]["rows"] == widget._data["stacks"]["self"]["rows"]
