@@ -30,6 +30,35 @@ export interface Payload {
   version: number;
   model: string;
   stacks: Record<string, StackPayload>;
+  /** What the values are (issue #10): raw attention or rollout, over tokens or words. Absent means raw tokens. */
+  combine?: "none" | "rollout";
+  granularity?: "tokens" | "words";
+}
+
+/** The `_compare` trait: A and B over the same rows and columns, as stacks "a" and "b". */
+export interface ComparePayload extends Payload {
+  level: "tokens" | "words";
+  caption: string;
+  /** For each layer of A, the layer of B it is compared with. */
+  layer_map: number[];
+  /** [layer, head, mean Jensen–Shannon divergence], largest first; empty when head counts differ. */
+  change: Array<[number, number, number]>;
+}
+
+/** The `_head_stats` trait: head_stats() of the shown stack as columns; null where a statistic does not apply. */
+export interface HeadStatsPayload {
+  stack: string;
+  columns: {
+    layer: number[];
+    head: number[];
+    entropy: Array<number | null>;
+    distance: Array<number | null>;
+    self: Array<number | null>;
+    previous: Array<number | null>;
+    next: Array<number | null>;
+    special: Array<number | null>;
+    pattern: string[];
+  };
 }
 
 /** Python's answer to a layer request; the codes arrive as the message's one buffer. */
@@ -45,6 +74,7 @@ export interface LayerMessage {
 /** What the page asks of Python. */
 export type PageMessage =
   | { type: "layers"; version: number; stack: string; layers: number[] }
-  | { type: "run"; sentence?: string; sentence_b?: string; target?: string; model?: string };
+  | { type: "run"; sentence?: string; sentence_b?: string; target?: string; model?: string }
+  | { type: "compare"; model: string };
 
 export const QUANT_LEVELS = 255;

@@ -2,7 +2,7 @@ import { prepareCanvas } from "../shared/canvas";
 import type { Theme } from "../shared/colors";
 import { createRepaint } from "../shared/repaint";
 import { el, on, setText } from "../shared/dom";
-import { percent, percentTick, precise, tokenLabel } from "../shared/format";
+import { percent, percentTick, precise, tokenLabel, withAnalysisCaption } from "../shared/format";
 import { hatchPattern, maxPool, paintValues, Raster, rgb, weightTable, type CellWindow } from "../shared/raster";
 import { integerTicks, niceTicks } from "../shared/scale";
 import { createTooltip } from "../shared/tooltip";
@@ -423,7 +423,7 @@ export function createHeatmap(context: PanelContext): Panel {
     let text = layer.ready ? heatmapCaption(layer.layer, heads, stack.nHeads) : `Layer ${layer.layer} · loading…`;
     if (rows !== cols || stack.rows !== stack.cols) text += ` · ${rows} × ${cols}`;
     if (stack.causal) text += " · causal: each token sees only itself and earlier tokens";
-    setText(caption, text);
+    setText(caption, withAnalysisCaption(text, state.data, stack.name, layer.layer));
 
     // Geometry.
     figure.style.width = `${layout.gutter + layout.plotWidth}px`;

@@ -6,6 +6,7 @@ import { applyMask, binOf, hatchPattern, paintValues, Raster, rgb, weightTable }
 import { createTooltip } from "../shared/tooltip";
 import type { LayerView, View } from "../state/view";
 import type { ViewState } from "../state/viewState";
+import { headPatterns, PATTERN_BADGES } from "../shared/patterns";
 import { causalMaskStart } from "./heatmap";
 import type { Panel, PanelContext } from "./panel";
 
@@ -72,6 +73,18 @@ export function thumbnailValues(
   return out;
 }
 
+/** Badge each thumbnail with its head's pattern from head_stats() (issue #10); none for "other" or unknown. */
+function markPatterns(buttons: HTMLButtonElement[][], patterns: Map<string, string>): void {
+  buttons.forEach((row, layer) =>
+    row.forEach((button, head) => {
+      const pattern = patterns.get(`${layer}:${head}`) ?? "";
+      if ((button.dataset.pattern ?? "") === pattern) return;
+      button.dataset.pattern = pattern;
+      setText(button, PATTERN_BADGES[pattern] ?? "");
+    }),
+  );
+}
+
 /** The thumbnail size in CSS pixels for a panel `width` wide showing `heads` columns. */
 export function thumbnailSize(width: number, heads: number): number {
   const available = width - HEADER - GAP * Math.max(1, heads);
@@ -123,7 +136,8 @@ export function createModelView(context: PanelContext): Panel {
   const showTip = (button: HTMLElement) => {
     const box = button.getBoundingClientRect();
     const host = element.getBoundingClientRect();
-    tooltip.show([`layer ${button.dataset.layer} · head ${button.dataset.head}`], box.left - host.left + box.width / 2 - 14, box.bottom - host.top - 14);
+    const pattern = button.dataset.pattern ? ` · ${button.dataset.pattern}` : "";
+    tooltip.show([`layer ${button.dataset.layer} · head ${button.dataset.head}${pattern}`], box.left - host.left + box.width / 2 - 14, box.bottom - host.top - 14);
   };
   const cleanups = [
     on(grid, "click", (event) => {
@@ -196,6 +210,7 @@ export function createModelView(context: PanelContext): Panel {
     const kind = state.data.stacks.size > 1 ? `${stack.name} attention · ` : "";
     setText(caption, `${kind}${stack.nLayers} layers × ${stack.nHeads} heads over ${R} × ${C} tokens, each scaled to its own largest weight · click one to show it above`);
     layerHeaders.forEach((header, layer) => header.classList.toggle("is-current", layer === selectedLayer));
+    markPatterns(buttons, headPatterns(state.headStats, stack.name));
     headHeaders.forEach((header, head) => header.classList.toggle("is-selected", heads.has(head)));
     buttons.forEach((row, layer) =>
       row.forEach((button, head) => {

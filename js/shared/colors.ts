@@ -1,4 +1,4 @@
-import { interpolateBlues, interpolateInferno, interpolateSinebow } from "d3-scale-chromatic";
+import { interpolateBlues, interpolateInferno, interpolateRdBu, interpolateSinebow } from "d3-scale-chromatic";
 
 /** The theme's colours, read from CSS so JupyterLab, VS Code and Colab themes apply. */
 export interface Theme {
@@ -47,6 +47,14 @@ function gcd(a: number, b: number): number {
 /** The perceptual colormap for weights in [0, 1]: light on light themes, dark on dark ones. */
 export function weightColormap(theme: Theme): (t: number) => string {
   return theme.dark ? interpolateInferno : interpolateBlues;
+}
+
+/**
+ * The diverging colormap for differences (A − B) on a symmetric scale: t = 0 is
+ * −scale (B larger, blue), 0.5 is no difference (neutral), 1 is +scale (A larger, red).
+ */
+export function differenceColormap(t: number): string {
+  return interpolateRdBu(1 - t);
 }
 
 /** A colormap as 256 RGB triples, for filling ImageData fast. */

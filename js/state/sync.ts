@@ -1,6 +1,7 @@
 import type { AnyModel } from "@anywidget/types";
 import { AttentionData } from "../data/attention";
 import { toDataView } from "../data/decode";
+import { decodeCompare } from "../data/compare";
 import type { LayerMessage, PageMessage, Payload } from "../data/protocol";
 import type { Store } from "./store";
 import type { ViewState } from "./viewState";
@@ -25,6 +26,11 @@ const TRAITS = {
   error: "error",
   notes: "notes",
   shapes: "shapes",
+  combine: "combine",
+  granularity: "granularity",
+  compareTo: "compare_to",
+  headStats: "_head_stats",
+  layerSummary: "layer_summary",
 } as const satisfies Partial<Record<keyof ViewState, string>>;
 
 type SyncedKey = keyof typeof TRAITS;
@@ -42,6 +48,8 @@ export interface Actions {
   /** Change view state; keys with a Python twin are sent to the kernel. */
   update(patch: SyncedPatch & Partial<Pick<ViewState, "hover">>): void;
   run(request: RunRequest): void;
+  /** Ask Python to compare with a second model ("" to stop). */
+  compare(model: string): void;
 }
 
 // The model's state, read loosely: traits are validated in Python.
@@ -71,6 +79,8 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
   }
   store.set({ ...initial, ...decodePayload(model.get("_data"), store) });
   listen("change:_data", () => store.set({ ...decodePayload(model.get("_data"), store), pending: false, hover: null }));
+  store.set(decodeCompare(model.get("_compare")));
+  listen("change:_compare", () => store.set({ ...decodeCompare(model.get("_compare")), pending: false }));
 
   const fetcher = new LayerFetcher(model, store);
   listen("msg:custom", (content: LayerMessage, buffers: Array<DataView | ArrayBuffer>) => fetcher.receive(content, buffers));
@@ -96,6 +106,11 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
       if (request.target !== undefined) message.target = request.target;
       if (request.model !== undefined) message.model = request.model;
       store.set({ pending: true });
+      model.send(message);
+    },
+    compare(modelName) {
+      const message: PageMessage = { type: "compare", model: modelName };
+      if (modelName !== "") store.set({ pending: true }); // stopping has no answer to wait for
       model.send(message);
     },
   };

@@ -1,4 +1,6 @@
 import type { AttentionData } from "../data/attention";
+import type { CompareData } from "../data/compare";
+import type { HeadStatsPayload } from "../data/protocol";
 
 export type Direction = "attends_to" | "attended_by";
 export type PairFilter = "all" | "aa" | "ab" | "ba" | "bb";
@@ -34,6 +36,13 @@ export interface ViewState {
   error: string;
   notes: string[];
   shapes: Record<string, number[]>;
+  /** Issue #10: rollout or raw, tokens or words, a second model, head statistics. */
+  combine: "none" | "rollout";
+  granularity: "tokens" | "words";
+  compareTo: string;
+  compare: CompareData | null;
+  headStats: HeadStatsPayload | null;
+  layerSummary: string;
 }
 
 export const initialViewState: ViewState = {
@@ -59,4 +68,10 @@ export const initialViewState: ViewState = {
   error: "",
   notes: [],
   shapes: {},
+  combine: "none",
+  granularity: "tokens",
+  compareTo: "",
+  compare: null,
+  headStats: null,
+  layerSummary: "",
 };

@@ -317,7 +317,7 @@ class AttentionWidget(anywidget.AnyWidget):
                 self.set_trait("shapes", dict(extraction.shapes))
                 self.set_trait("notes", list(extraction.notes))
                 self.error = ""
-                self._data = self._encoded.payload(self._eager_layers(stack, layer))
+                self._data = self._shown_payload(self._eager_layers(stack, layer))
                 self._show_head_stats()
         finally:
             self._applying = False
@@ -352,9 +352,14 @@ class AttentionWidget(anywidget.AnyWidget):
         with self.hold_sync():
             self.focus = None  # token and word positions differ
             self._show_tokens_of(self.stack)
-            self._data = self._encoded.payload(self._eager_layers(self.stack, self.layer))
+            self._data = self._shown_payload(self._eager_layers(self.stack, self.layer))
         if change["name"] == "granularity" and self._comparison is not None:
             self._refresh_comparison(rerun=False)
+
+    def _shown_payload(self, eager: dict[str, list[int]] | None) -> dict:
+        """The `_data` dict, saying whether its values are rollout and over words (for the captions)."""
+        assert self._encoded is not None
+        return {**self._encoded.payload(eager), "combine": self.combine, "granularity": self.granularity}
 
     @t.observe("stack")
     def _restat(self, _change: t.Bunch) -> None:
