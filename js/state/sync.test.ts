@@ -142,3 +142,28 @@ describe("connect", () => {
     expect(model.listeners()).toBe(0);
   });
 });
+
+describe("analysis traits (issue #10)", () => {
+  it("syncs the toggles both ways, decodes the comparison and asks Python for a second model", () => {
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { combine: "none", granularity: "tokens", compare_to: "" });
+    actions.update({ combine: "rollout", granularity: "words" });
+    expect(model.saved.at(-1)).toEqual({ combine: "rollout", granularity: "words" });
+
+    model.pythonSets("combine", "none");
+    store.flush();
+    expect(store.get().combine).toBe("none");
+
+    actions.compare("tuned");
+    expect(model.sent.at(-1)).toEqual({ type: "compare", model: "tuned" });
+    expect(store.get().pending).toBe(true);
+    const ab = makePayload([{ weights: WEIGHTS, name: "a" }, { weights: WEIGHTS, name: "b" }], 2);
+    model.pythonSets("_compare", { ...ab, model: "tuned", level: "tokens", caption: "", layer_map: [0, 1, 2], change: [] });
+    store.flush();
+    expect(store.get().compare?.model).toBe("tuned");
+    expect(store.get().pending).toBe(false);
+
+    model.pythonSets("_compare", {});
+    store.flush();
+    expect(store.get().compare).toBeNull();
+  });
+});
