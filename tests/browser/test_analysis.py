@@ -87,3 +87,5 @@ def test_rollout_words_comparison_and_head_table_from_the_page(lab, page: Page) 
     assert state["layer"] == 4 and state["heads"] == [7] and state["error"] == ""
     expect(widget.locator("[data-testid=thumbnail][data-pattern]").first).to_be_attached()
     lab.screenshot(table, "head-stats")
+    widget.locator("[data-testid=analysis-bar]").scroll_into_view_if_needed()
+    lab.screenshot(None, "analysis-page")
