@@ -170,3 +170,28 @@ def test_a_new_sentence_reruns_the_second_model(widget: AttentionWidget) -> None
     widget.compare_to = "offline"
     widget.sentence = "A river bank."
     assert widget._compare["stacks"]["b"]["rows"] == widget._data["stacks"]["self"]["rows"]
+
+
+def test_encoder_decoder_rollout_leaves_cross_attention_raw_and_words_follow_each_stack(tiny_model_dir) -> None:
+    widget = AttentionWidget("the bank by the river", target="money in the bank", model=str(tiny_model_dir("bart")))
+    raw_cross = widget.extraction.stacks["cross"].attention
+    widget.combine = "rollout"
+    assert widget._data["combine"] == "rollout"
+    shown = shown_layer(widget._data, "cross", 0)
+    assert np.all(np.abs(shown - raw_cross[0]) <= tolerance(widget._data, "cross", 0))
+    widget.granularity = "words"
+    widget.stack = "cross"
+    assert len(widget.tokens) == len(widget._data["stacks"]["cross"]["rows"])
+    assert len(widget.col_tokens) == len(widget._data["stacks"]["encoder"]["rows"])
+    for stack in ("encoder", "decoder", "cross"):
+        sums = shown_layer(widget._data, stack, 0).sum(axis=2)
+        assert np.allclose(sums, 1, atol=0.02), stack
+
+
+def test_a_causal_model_stays_causal_as_rollout_and_as_words(tiny_model_dir) -> None:
+    widget = AttentionWidget("the riverbank was unbelievably muddy", model=str(tiny_model_dir("gpt2")), combine="rollout", granularity="words")
+    stack = widget._data["stacks"]["self"]
+    assert stack["causal"] is True
+    shown = shown_layer(widget._data, "self", widget.n_layers - 1)
+    n = shown.shape[1]
+    assert all(shown[h, i, j] == 0 for h in range(shown.shape[0]) for i in range(n) for j in range(i + 1, n))

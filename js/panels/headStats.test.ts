@@ -58,5 +58,6 @@ describe("analysis captions", () => {
     expect(analysisCaption({ combine: "rollout", granularity: "words" }, "self", 0)).toBe("Rollout of layer 0 · words");
     expect(analysisCaption({ combine: "rollout", granularity: "words" }, "cross", 2)).toBe("Words");
     expect(analysisCaption({ combine: "none", granularity: "tokens" }, "self", 2)).toBe("");
+    expect(analysisCaption({ combine: "rollout", granularity: "tokens" }, "self", null)).toBe("Rollout up to each layer");
   });
 });

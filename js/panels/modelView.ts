@@ -2,6 +2,7 @@ import { prepareCanvas } from "../shared/canvas";
 import { headColor, type Theme } from "../shared/colors";
 import { createRepaint } from "../shared/repaint";
 import { el, on, setText } from "../shared/dom";
+import { withAnalysisCaption } from "../shared/format";
 import { applyMask, binOf, hatchPattern, paintValues, Raster, rgb, weightTable } from "../shared/raster";
 import { createTooltip } from "../shared/tooltip";
 import type { LayerView, View } from "../state/view";
@@ -208,7 +209,7 @@ export function createModelView(context: PanelContext): Panel {
     const heads = new Set(state.heads);
     const selectedLayer = current.layer;
     const kind = state.data.stacks.size > 1 ? `${stack.name} attention · ` : "";
-    setText(caption, `${kind}${stack.nLayers} layers × ${stack.nHeads} heads over ${R} × ${C} tokens, each scaled to its own largest weight · click one to show it above`);
+    setText(caption, withAnalysisCaption(`${kind}${stack.nLayers} layers × ${stack.nHeads} heads over ${R} × ${C} tokens, each scaled to its own largest weight · click one to show it above`, state.data, stack.name, null));
     layerHeaders.forEach((header, layer) => header.classList.toggle("is-current", layer === selectedLayer));
     markPatterns(buttons, headPatterns(state.headStats, stack.name));
     headHeaders.forEach((header, head) => header.classList.toggle("is-selected", heads.has(head)));

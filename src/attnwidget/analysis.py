@@ -205,12 +205,14 @@ def head_stats_columns(
     to_special = np.full(shape, np.nan)
     for layer in range(layers):
         weights = array[layer].astype(np.float32, copy=False)  # (heads, rows, cols)
-        logs = np.log2(np.maximum(weights, np.float32(1e-30)))
-        entropy[layer] = -(weights * logs).sum(axis=2).mean(axis=1)
+        # One temporary (the logs, computed in place) and fused multiply-sums: this runs on every new input.
+        logs = np.maximum(weights, np.float32(1e-30))
+        np.log2(logs, out=logs)
+        entropy[layer] = -np.einsum("hij,hij->h", weights, logs) / rows
         if special_mask is not None:
             to_special[layer] = weights[:, :, special_mask].sum(axis=2).mean(axis=1)
         if square:
-            distance[layer] = (weights * offsets).sum(axis=2).mean(axis=1)
+            distance[layer] = np.einsum("hij,ij->h", weights, offsets) / rows
             self_share[layer] = np.diagonal(weights, axis1=1, axis2=2).mean(axis=1)
             if rows > 1:
                 previous[layer] = np.diagonal(weights, offset=-1, axis1=1, axis2=2).mean(axis=1)
