@@ -161,7 +161,10 @@ def test_a_failed_second_model_keeps_the_first_view_and_sets_error(widget: Atten
 
     widget.error = ""
     widget._on_page_message(widget, {"type": "compare", "model": str(tmp_path / "missing")}, [])
-    assert "missing" in widget.error and widget._data is data
+    assert "not one of the models offered" in widget.error and widget._compare == {}
+    widget.models = ["offline", str(tmp_path / "missing")]
+    widget._on_page_message(widget, {"type": "compare", "model": str(tmp_path / "missing")}, [])
+    assert "does not exist" in widget.error and widget._data is data
     widget._on_page_message(widget, {"type": "compare", "model": 5}, [])
     assert "model must be a model name" in widget.error
 

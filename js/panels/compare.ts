@@ -13,6 +13,10 @@ const MAX_SIZE = 260;
 const MIN_SIZE = 120;
 const LABEL_WIDTH = 104;
 const RANKED = 10;
+const TITLE_HEIGHT = 18;
+const COLUMN_LABELS_HEIGHT = 64;
+/** Below this many pixels per token the labels would not be readable: the hover read-out names the tokens. */
+const MIN_LABEL_CELL = 9;
 
 /** What the compare panel shows for one layer and head selection. */
 export interface CompareMatrices {
@@ -55,6 +59,15 @@ function fullLayer(compare: CompareData, which: "a" | "b", layer: number): Layer
   return new LayerView(stack, layer, all(stack.nRows), all(stack.nCols), false);
 }
 
+/** One token label sized to its cell: `extent` pixels along `axis`. */
+function tokenCell(token: string, extent: number, maxLength: number, axis: "width" | "height"): HTMLElement {
+  const label = el("div", { className: axis === "width" ? "aw-cmp-col" : "aw-cmp-label", text: tokenLabel(token, maxLength), title: token });
+  label.style[axis] = `${extent}px`;
+  label.style.lineHeight = `${extent}px`;
+  label.style.fontSize = `${Math.min(12, Math.max(8, extent - 2))}px`;
+  return label;
+}
+
 function headsText(heads: readonly number[], nHeads: number): string {
   if (heads.length === 1) return `head ${heads[0]}`;
   return heads.length === nHeads ? `mean of all ${nHeads} heads` : `mean of ${heads.length} heads`;
@@ -83,7 +96,8 @@ export function createCompare(context: PanelContext): Panel {
   const figures = (["A", "B", "A − B"] as const).map((title) => {
     const canvas = el("canvas", { className: "aw-cmp-canvas", testid: "compare-canvas" });
     const label = el("div", { className: "aw-cmp-title", text: title });
-    return { title, canvas, figure: el("figure", { className: "aw-cmp-figure" }, [label, canvas]) };
+    const columns = el("div", { className: "aw-cmp-cols" });
+    return { title, canvas, columns, figure: el("figure", { className: "aw-cmp-figure" }, [label, columns, canvas]) };
   });
   const rowLabels = el("div", { className: "aw-cmp-labels" });
   const scaleBar = el("div", { className: "aw-cmp-scalebar" });
@@ -147,7 +161,7 @@ export function createCompare(context: PanelContext): Panel {
     if (key !== paintKey) {
       paintKey = key;
       paintFigures(m, size);
-      drawRowLabels(compare, size);
+      drawLabels(compare, size);
       drawScale(m.differenceScale);
     }
     if (rankingOf !== compare) {
@@ -175,20 +189,18 @@ export function createCompare(context: PanelContext): Panel {
     });
   }
 
-  function drawRowLabels(compare: CompareData, size: number): void {
+  /** Token labels left of the rows and above each figure's columns, when there is room for them. */
+  function drawLabels(compare: CompareData, size: number): void {
+    const width = size / compare.a.nCols;
+    const showColumns = width >= MIN_LABEL_CELL;
+    for (const figure of figures) {
+      figure.columns.hidden = !showColumns;
+      if (showColumns) figure.columns.replaceChildren(...compare.a.cols.map((token) => tokenCell(token, width, 10, "width")));
+    }
     const height = size / compare.a.nRows;
-    rowLabels.style.paddingTop = "18px";
-    rowLabels.hidden = height < 9; // too small to read: the hover read-out names the tokens instead
-    if (rowLabels.hidden) return;
-    rowLabels.replaceChildren(
-      ...compare.a.rows.map((token) => {
-        const label = el("div", { className: "aw-cmp-label", text: tokenLabel(token, 14), title: token });
-        label.style.height = `${height}px`;
-        label.style.lineHeight = `${height}px`;
-        label.style.fontSize = `${Math.min(12, Math.max(8, height - 2))}px`;
-        return label;
-      }),
-    );
+    rowLabels.style.paddingTop = `${TITLE_HEIGHT + (showColumns ? COLUMN_LABELS_HEIGHT : 0)}px`;
+    rowLabels.hidden = height < MIN_LABEL_CELL;
+    if (!rowLabels.hidden) rowLabels.replaceChildren(...compare.a.rows.map((token) => tokenCell(token, height, 14, "height")));
   }
 
   function drawScale(maxAbs: number): void {

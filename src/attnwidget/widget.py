@@ -459,6 +459,10 @@ class AttentionWidget(anywidget.AnyWidget):
         if model is not None and not isinstance(model, str):
             self.error = f"compare: model must be a model name, got {type(model).__name__}"
             return
+        if model and model not in self.models and model != self.compare_to:
+            # The page picks among the models Python offered; it cannot make the kernel load anything else.
+            self.error = f"compare: {model!r} is not one of the models offered to the page ({', '.join(self.models)})"
+            return
         try:
             self._start_comparison(model or None)
         except Exception as error:  # noqa: BLE001 - the last good view stays
