@@ -125,6 +125,7 @@ def test_compare_ranks_the_heads_that_changed_most(tiny_model_dir) -> None:
     assert compare["layer_map"] == [0, 5]
     assert "relative depth" in compare["caption"] and "mean of all its heads" in compare["caption"]
     assert compare["change"] == []
+    assert sorted(compare["stacks"]["b"]["layers"], key=int) == ["0", "5"]  # only B's matched layers travel
 
     other = AttentionWidget(SENTENCE, model="offline")
     other.compare_to = "offline"
@@ -198,3 +199,10 @@ def test_a_causal_model_stays_causal_as_rollout_and_as_words(tiny_model_dir) -> 
     shown = shown_layer(widget._data, "self", widget.n_layers - 1)
     n = shown.shape[1]
     assert all(shown[h, i, j] == 0 for h in range(shown.shape[0]) for i in range(n) for j in range(i + 1, n))
+
+
+def test_compare_to_set_by_the_page_follows_the_pages_rules(widget: AttentionWidget) -> None:
+    widget.set_state({"compare_to": "/somewhere/else"})  # as a page change arrives: no exception into the kernel
+    assert "not one of the models offered" in widget.error and widget.compare_to == "" and widget._compare == {}
+    widget.set_state({"compare_to": "offline"})
+    assert widget.compare_to == "offline" and widget._compare["model"] == "offline"

@@ -120,6 +120,7 @@ export function createCompare(context: PanelContext): Panel {
   let shown: { state: Readonly<ViewState>; compare: CompareData; m: CompareMatrices; size: number } | null = null;
   let rankingOf: CompareData | null = null;
   let paintKey = "";
+  let drawnInputs = "";
 
   const cleanups = [
     ...figures.map((figure) => on(figure.canvas, "mousemove", (event) => showReadout(event))),
@@ -146,8 +147,13 @@ export function createCompare(context: PanelContext): Panel {
     element.hidden = compare === null;
     if (!compare) {
       shown = null;
+      drawnInputs = "";
       return;
     }
+    // A hover or a focus change leaves this panel as it is: skip the head means and the layout read.
+    const inputs = [compare.version, state.layer, state.heads.join(","), state.model, state.combine, context.theme().dark].join("|");
+    if (inputs === drawnInputs) return;
+    drawnInputs = inputs;
     const m = compareMatrices(compare, state.layer, state.heads);
     if (!m) {
       setText(caption, "No head selected: pick one in the head chips.");

@@ -96,6 +96,7 @@ export function createHeadStats(context: PanelContext): Panel {
   let last: { state: Readonly<ViewState>; view: View } | null = null;
   let bodyKey = "";
   let drawnStats: HeadStatsPayload | null = null;
+  let resort = false;
 
   header.append(
     ...COLUMNS.map((column) => {
@@ -112,7 +113,7 @@ export function createHeadStats(context: PanelContext): Panel {
       const key = button.dataset.key as SortKey;
       // A new column sorts its most telling end first: numbers high to low, names A to Z.
       sort = sort.key === key ? { key, descending: !sort.descending } : { key, descending: !["layer", "head", "pattern"].includes(key) };
-      bodyKey = "";
+      resort = true;
       if (last) draw(last.state, last.view);
     }),
     on(body, "click", (event) => {
@@ -123,7 +124,12 @@ export function createHeadStats(context: PanelContext): Panel {
   ];
 
   function draw(state: Readonly<ViewState>, view: View): void {
+    const previous = last?.state;
+    const unchanged =
+      previous && previous.headStats === state.headStats && previous.stack === state.stack && previous.layer === state.layer && previous.heads === state.heads;
     last = { state, view };
+    if (unchanged && !resort) return; // a hover or focus change: nothing here to redraw
+    resort = false;
     const rows = headRows(state.headStats, view.stack?.name ?? state.stack);
     element.hidden = rows.length === 0;
     if (rows.length === 0) return;

@@ -382,6 +382,11 @@ class AttentionWidget(anywidget.AnyWidget):
     def _compare_from_python(self, change: t.Bunch) -> None:
         if self._applying:
             return
+        if "compare_to" in getattr(self, "_property_lock", {}):
+            # The page set the trait itself: hold it to the page's rules (offered models only, errors to `error`).
+            self._set_compare_trait(change["old"])
+            self._compare_from_page({"model": change["new"]})
+            return
         try:
             self._start_comparison(change["new"] or None)
         except Exception as error:
@@ -527,7 +532,9 @@ def comparison_payload(comparison: Comparison, model_b: str, version: int) -> di
     pair = Extraction(
         stacks={"a": replace(comparison.a, name="a"), "b": replace(comparison.b, name="b")}, model_name=model_b
     )
-    payload = EncodedExtraction(pair, version).payload(None)
+    # B's layers that no layer of A is matched with are never shown: leave them out.
+    eager = {"a": list(range(comparison.a.n_layers)), "b": sorted(set(comparison.layer_map))}
+    payload = EncodedExtraction(pair, version).payload(eager)
     ranking: list[list[float]] = []
     if comparison.change is not None:
         order = np.argsort(-comparison.change, axis=None, kind="stable")
