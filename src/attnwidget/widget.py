@@ -9,19 +9,23 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import numpy as np
 import traitlets as t
 
+from .analysis import head_stats, head_stats_columns, layer_summary
+from .analysis_payload import comparison_payload, head_stats_payload
+from .compare import Comparison, compare_extractions
 from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
 from .models import ModelSpec, load_model
-from .analysis import head_stats, head_stats_columns, layer_summary
-from .compare import Comparison, compare_extractions
 from .payload import EAGER_BYTES, EncodedExtraction
 from .result import Extraction
 from .views import COMBINES, GRANULARITIES, shown_extraction
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _STATIC = Path(__file__).parent / "static"
 
@@ -118,7 +122,8 @@ class AttentionWidget(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self._raw: Extraction | None = None  # the extraction as the model returned it
         self._comparison: Comparison | None = None
-        self._compare_spec: ModelSpec | None = None
+        self._compare_spec: ModelSpec | None = None  # the second model, loaded
+        self._b_extraction: Extraction | None = None  # its run on the current input
         self._applying = True  # the analysis traits below apply with the first extraction
         self.combine, self.granularity = combine, granularity
         self._applying = False
@@ -333,7 +338,7 @@ class AttentionWidget(anywidget.AnyWidget):
 
     # ---- analysis: rollout, words, head statistics, a second model ---------------------
 
-    def head_stats(self) -> Any:
+    def head_stats(self) -> pd.DataFrame:
         """:func:`attnwidget.head_stats` of the shown stack's raw token attention, as a pandas DataFrame."""
         return head_stats(self.extraction.stacks[self.stack])
 
@@ -372,11 +377,7 @@ class AttentionWidget(anywidget.AnyWidget):
     def _show_head_stats(self) -> None:
         columns = head_stats_columns(self.extraction.stacks[self.stack])
         self.set_trait("layer_summary", layer_summary(columns))
-        self._head_stats = {
-            "stack": self.stack,
-            # JSON has no NaN: statistics a stack lacks (distance of cross-attention) travel as null.
-            "columns": {name: [_json_value(value) for value in values] for name, values in columns.items()},
-        }
+        self._head_stats = head_stats_payload(self.stack, columns)
 
     @t.observe("compare_to")
     def _compare_from_python(self, change: t.Bunch) -> None:
@@ -442,8 +443,6 @@ class AttentionWidget(anywidget.AnyWidget):
                 max_attention_bytes=self._max_attention_bytes,
             )
         return compare_extractions(self.extraction, self._b_extraction, self.stack, self.granularity)
-
-    _b_extraction: Extraction | None = None
 
     def _show_comparison(self, comparison: Comparison, model_b: str) -> None:
         self._comparison = comparison
@@ -523,36 +522,6 @@ def _model_choices(current: str, models: list[str] | None) -> list[str]:
     if current not in choices:
         choices.insert(0, current)
     return choices
-
-
-def comparison_payload(comparison: Comparison, model_b: str, version: int) -> dict:
-    """The `_compare` trait: A and B as two stacks of the wire format, the layer map and the ranking."""
-    from dataclasses import replace
-
-    pair = Extraction(
-        stacks={"a": replace(comparison.a, name="a"), "b": replace(comparison.b, name="b")}, model_name=model_b
-    )
-    # B's layers that no layer of A is matched with are never shown: leave them out.
-    eager = {"a": list(range(comparison.a.n_layers)), "b": sorted(set(comparison.layer_map))}
-    payload = EncodedExtraction(pair, version).payload(eager)
-    ranking: list[list[float]] = []
-    if comparison.change is not None:
-        order = np.argsort(-comparison.change, axis=None, kind="stable")
-        layers, heads = np.unravel_index(order, comparison.change.shape)
-        ranking = [[int(l), int(h), float(comparison.change[l, h])] for l, h in zip(layers, heads)]
-    payload.update(
-        level=comparison.level, caption=comparison.caption, layer_map=comparison.layer_map, change=ranking
-    )
-    return payload
-
-
-def _json_value(value: Any) -> Any:
-    """A numpy scalar as JSON: NaN becomes None."""
-    if isinstance(value, (float, np.floating)):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def _describe(error: Exception) -> str:
