@@ -93,7 +93,7 @@ def test_toggles_refuse_unknown_values_and_accept_page_changes(widget: Attention
     assert widget._data["stacks"]["self"]["rows"][2] == "unbelievably"
 
 
-def test_head_stats_table_and_layer_summary_follow_the_shown_stack(widget: AttentionWidget) -> None:
+def test_head_stats_table_and_layer_summary_are_sent_when_the_page_asks(widget: AttentionWidget) -> None:
     table = widget.head_stats()
     assert len(table) == 6 * 12
     raw = widget.attention
@@ -101,10 +101,22 @@ def test_head_stats_table_and_layer_summary_follow_the_shown_stack(widget: Atten
     n = raw.shape[2]
     entropy = sum(-sum(p * math.log2(p) for p in raw[4, 5, i] if p > 0) for i in range(n)) / n
     assert row.entropy == pytest.approx(entropy, abs=1e-4)
-    sent = widget._head_stats["columns"]
-    json.dumps(widget._head_stats, allow_nan=False)  # the page's JSON has no NaN
-    assert sent["pattern"] == list(table.pattern)
     assert widget.layer_summary.startswith("layer")
+
+    assert widget._head_stats == {}  # not part of building the widget
+    version = widget._data["version"]
+    page_says(widget, {"type": "head_stats", "version": version - 1, "stack": "self"})
+    page_says(widget, {"type": "head_stats", "version": version, "stack": "nope"})
+    assert widget._head_stats == {}  # stale and unknown requests are dropped
+    page_says(widget, {"type": "head_stats", "version": version, "stack": "self"})
+    sent = widget._head_stats
+    json.dumps(sent, allow_nan=False)  # the page's JSON has no NaN
+    assert sent["version"] == version and sent["summary"] == widget.layer_summary
+    assert sent["columns"]["pattern"] == list(table["pattern"])
+
+
+def page_says(widget: AttentionWidget, content: dict) -> None:
+    widget._on_page_message(widget, content, [])
 
 
 def test_compare_to_the_same_model_changes_nothing(widget: AttentionWidget) -> None:

@@ -48,6 +48,10 @@ export interface ComparePayload extends Payload {
 /** The `_head_stats` trait: head_stats() of the shown stack as columns; null where a statistic does not apply. */
 export interface HeadStatsPayload {
   stack: string;
+  /** The `_data` version the page asked for. */
+  version: number;
+  /** One line: what each depth mostly does. */
+  summary: string;
   columns: {
     layer: number[];
     head: number[];
@@ -75,6 +79,7 @@ export interface LayerMessage {
 export type PageMessage =
   | { type: "layers"; version: number; stack: string; layers: number[] }
   | { type: "run"; sentence?: string; sentence_b?: string; target?: string; model?: string }
-  | { type: "compare"; model: string };
+  | { type: "compare"; model: string }
+  | { type: "head_stats"; version: number; stack: string };
 
 export const QUANT_LEVELS = 255;

@@ -105,7 +105,7 @@ export function createCompare(context: PanelContext): Panel {
   const scaleHigh = el("span");
   const scale = el("div", { className: "aw-cmp-scale", testid: "compare-scale", title: "A − B on a symmetric scale: white in the middle is no difference" }, [scaleLow, scaleBar, scaleHigh]);
   const readout = el("div", { className: "aw-cmp-readout", testid: "compare-readout" });
-  const ranking = el("ol", { className: "aw-cmp-ranking", testid: "compare-ranking" });
+  const ranking = el("div", { className: "aw-cmp-ranking", testid: "compare-ranking", attrs: { role: "group", "aria-label": "Heads that changed most" } });
   const rankingTitle = el("div", { className: "aw-cmp-ranking-title", text: "Heads that changed most (mean Jensen–Shannon divergence, bits)" });
   const element = el("section", { className: "aw-panel aw-compare", testid: "compare-view" }, [
     el("h3", { className: "aw-panel-title", text: "Compare models" }),
@@ -220,7 +220,7 @@ export function createCompare(context: PanelContext): Panel {
     rankingTitle.hidden = compare.ranking.length === 0;
     ranking.replaceChildren(
       ...compare.ranking.slice(0, RANKED).map((entry) => {
-        const item = el("li", { testid: "compare-rank", title: "Click to show this layer and head" }, [
+        const item = el("button", { testid: "compare-rank", title: "Show this layer and head", attrs: { type: "button" } }, [
           el("span", { className: "aw-cmp-rank-head", text: `layer ${entry.layer} · head ${entry.head}` }),
           el("span", { className: "aw-cmp-rank-value", text: entry.change.toFixed(3) }),
         ]);

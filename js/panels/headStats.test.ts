@@ -10,6 +10,8 @@ afterEach(() => document.body.replaceChildren());
 
 const stats: HeadStatsPayload = {
   stack: "self",
+  version: 1,
+  summary: "layer 0: mostly previous-token heads",
   columns: {
     layer: [0, 0, 1, 1],
     head: [0, 1, 0, 1],
@@ -34,7 +36,7 @@ describe("head statistics table", () => {
 
   it("selects a layer and head on a row click and sorts on a header click", () => {
     const data = makeData({ weights: randomWeights(2, 2, 3, 3) });
-    const state = makeState(data, { headStats: stats, layerSummary: "layer 0: mostly previous-token heads" });
+    const state = makeState(data, { headStats: stats });
     const context = makeContext();
     const panel = mount(createHeadStats(context), state, new ViewDeriver().derive(state));
     const rows = () => Array.from(panel.element.querySelectorAll<HTMLElement>("[data-testid=head-stats-row]"));

@@ -116,12 +116,18 @@ export function createHeadStats(context: PanelContext): Panel {
       resort = true;
       if (last) draw(last.state, last.view);
     }),
-    on(body, "click", (event) => {
-      const row = (event.target as HTMLElement).closest<HTMLElement>("tr[data-layer]");
-      if (!row) return;
-      actions.update({ layer: Number(row.dataset.layer), heads: [Number(row.dataset.head)] });
+    on(body, "click", (event) => select(event.target as HTMLElement)),
+    on(body, "keydown", (event) => {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      select(event.target as HTMLElement);
     }),
   ];
+
+  function select(target: HTMLElement): void {
+    const row = target.closest<HTMLElement>("tr[data-layer]");
+    if (row) actions.update({ layer: Number(row.dataset.layer), heads: [Number(row.dataset.head)] });
+  }
 
   function draw(state: Readonly<ViewState>, view: View): void {
     const previous = last?.state;
@@ -133,7 +139,7 @@ export function createHeadStats(context: PanelContext): Panel {
     const rows = headRows(state.headStats, view.stack?.name ?? state.stack);
     element.hidden = rows.length === 0;
     if (rows.length === 0) return;
-    setText(summary, state.layerSummary ? `${state.layerSummary} (raw attention over tokens)` : "");
+    setText(summary, state.headStats?.summary ? `${state.headStats.summary} (raw attention over tokens)` : "");
     // Rebuild the rows only for new statistics or another sort; a selection change only toggles classes.
     const key = `${sort.key}|${sort.descending}`;
     if (state.headStats !== drawnStats || key !== bodyKey) {
@@ -170,6 +176,7 @@ function rowElement(row: HeadRow): HTMLElement {
     { testid: "head-stats-row", title: `Layer ${row.layer}, head ${row.head}: ${PATTERN_DESCRIPTIONS[row.pattern] ?? row.pattern}. Click to show it.` },
     COLUMNS.map((column) => el("td", { className: `aw-hs-${column.key}`, text: column.format(row[column.key]) })),
   );
+  tr.tabIndex = 0; // rows are chosen with Enter too
   tr.dataset.layer = String(row.layer);
   tr.dataset.head = String(row.head);
   tr.dataset.pattern = row.pattern;

@@ -111,18 +111,19 @@ describe("connect", () => {
 
   it("fetches the shown layer first, then the rest one at a time", () => {
     const { model, store } = setUp(makePayload({ weights: WEIGHTS, missing: [0, 1, 2] }, 5), { layer: 1 });
-    expect(model.sent).toEqual([{ type: "layers", version: 5, stack: "self", layers: [1] }]);
+    const layerRequests = () => model.sent.filter((message) => message.type === "layers");
+    expect(layerRequests()).toEqual([{ type: "layers", version: 5, stack: "self", layers: [1] }]);
 
     model.pythonSends(...layerReply(5, 1));
     store.flush();
     expect(store.get().data?.stack("self").hasLayer(1)).toBe(true);
-    expect(model.sent.at(-1)).toEqual({ type: "layers", version: 5, stack: "self", layers: [0] });
+    expect(layerRequests().at(-1)).toEqual({ type: "layers", version: 5, stack: "self", layers: [0] });
 
     model.pythonSends(...layerReply(5, 0));
     model.pythonSends(...layerReply(5, 2));
     store.flush();
     expect(store.get().data?.stack("self").missingLayers()).toEqual([]);
-    expect(model.sent).toHaveLength(3);
+    expect(layerRequests()).toHaveLength(3);
   });
 
   it("drops layers for replaced data and asks again for the new data", () => {
@@ -165,5 +166,18 @@ describe("analysis traits (issue #10)", () => {
     model.pythonSets("_compare", {});
     store.flush();
     expect(store.get().compare).toBeNull();
+  });
+
+  it("asks Python for head statistics once per data version and stack", () => {
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }, 4));
+    const asked = () => model.sent.filter((message) => message.type === "head_stats");
+    expect(asked()).toEqual([{ type: "head_stats", version: 4, stack: "self" }]);
+    actions.update({ layer: 2 });
+    store.flush();
+    expect(asked()).toHaveLength(1);
+    model.pythonSets("_head_stats", { stack: "self", version: 4, summary: "", columns: {} });
+    model.pythonSets("_data", makePayload({ weights: WEIGHTS }, 5));
+    store.flush();
+    expect(asked().at(-1)).toEqual({ type: "head_stats", version: 5, stack: "self" });
   });
 });

@@ -30,7 +30,6 @@ const TRAITS = {
   granularity: "granularity",
   compareTo: "compare_to",
   headStats: "_head_stats",
-  layerSummary: "layer_summary",
 } as const satisfies Partial<Record<keyof ViewState, string>>;
 
 type SyncedKey = keyof typeof TRAITS;
@@ -81,6 +80,19 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
   listen("change:_data", () => store.set({ ...decodePayload(model.get("_data"), store), pending: false, hover: null }));
   store.set(decodeCompare(model.get("_compare")));
   listen("change:_compare", () => store.set({ ...decodeCompare(model.get("_compare")), pending: false }));
+
+  cleanups.push(store.subscribe(() => askHeadStats()));
+  let statsAsked = "";
+  /** Head statistics are Python's to compute, once per input and stack, after the page has its data. */
+  const askHeadStats = () => {
+    const { data, stack, headStats } = store.get();
+    if (!data) return;
+    const key = `${data.version}|${stack}`;
+    if (key === statsAsked || (headStats?.version === data.version && headStats.stack === stack)) return;
+    statsAsked = key;
+    const message: PageMessage = { type: "head_stats", version: data.version, stack: data.stack(stack).name };
+    model.send(message);
+  };
 
   const fetcher = new LayerFetcher(model, store);
   listen("msg:custom", (content: LayerMessage, buffers: Array<DataView | ArrayBuffer>) => fetcher.receive(content, buffers));

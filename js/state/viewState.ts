@@ -42,7 +42,6 @@ export interface ViewState {
   compareTo: string;
   compare: CompareData | null;
   headStats: HeadStatsPayload | null;
-  layerSummary: string;
 }
 
 export const initialViewState: ViewState = {
@@ -73,5 +72,4 @@ export const initialViewState: ViewState = {
   compareTo: "",
   compare: null,
   headStats: null,
-  layerSummary: "",
 };

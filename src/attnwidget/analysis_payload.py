@@ -1,6 +1,7 @@
 """The wire format of issue #10's traits (mirrored in ``js/data/protocol.ts``).
 
-``_head_stats``: ``{stack, columns: {name: [value per head]}}``, NaN as null (JSON has no NaN).
+``_head_stats``: ``{stack, version, summary, columns: {name: [value per head]}}``, NaN as null
+(JSON has no NaN); ``version`` is the ``_data`` version the page asked for.
 ``_compare``: a ``_data``-like payload with stacks ``"a"`` and ``"b"`` aligned over the same
 rows and columns, plus ``level``, ``caption``, ``layer_map`` and ``change`` (``[layer, head,
 mean JS divergence]``, largest first).
@@ -18,9 +19,14 @@ from .payload import EncodedExtraction
 from .result import Extraction
 
 
-def head_stats_payload(stack: str, columns: dict[str, np.ndarray]) -> dict:
-    """``head_stats_columns`` of ``stack`` as JSON columns."""
-    return {"stack": stack, "columns": {name: [_json_value(value) for value in values] for name, values in columns.items()}}
+def head_stats_payload(stack: str, columns: dict[str, np.ndarray], summary: str, version: int) -> dict:
+    """``head_stats_columns`` of ``stack`` as JSON columns, with its layer summary."""
+    return {
+        "stack": stack,
+        "version": version,
+        "summary": summary,
+        "columns": {name: [_json_value(value) for value in values] for name, values in columns.items()},
+    }
 
 
 def comparison_payload(comparison: Comparison, model_b: str, version: int) -> dict:

@@ -15,7 +15,8 @@ import anywidget
 import numpy as np
 import traitlets as t
 
-from .analysis import head_stats, head_stats_columns, layer_summary
+from .analysis import head_stats_columns
+from .analysis import layer_summary as summarize_layers
 from .analysis_payload import comparison_payload, head_stats_payload
 from .compare import Comparison, compare_extractions
 from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
@@ -97,8 +98,7 @@ class AttentionWidget(anywidget.AnyWidget):
     combine = t.Enum(COMBINES, default_value="none").tag(sync=True)
     granularity = t.Enum(GRANULARITIES, default_value="tokens").tag(sync=True)
     compare_to = t.Unicode("").tag(sync=True)
-    layer_summary = t.Unicode("", read_only=True).tag(sync=True)  # one line: what each depth mostly does
-    _head_stats = t.Dict().tag(sync=True)  # the shown stack's head_stats() as JSON columns
+    _head_stats = t.Dict().tag(sync=True)  # head_stats() of one stack as JSON columns, when the page asks
     _compare = t.Dict().tag(sync=True)  # A and B aligned, for the compare panel; {} for none
 
     def __init__(
@@ -124,6 +124,8 @@ class AttentionWidget(anywidget.AnyWidget):
         self._comparison: Comparison | None = None
         self._compare_spec: ModelSpec | None = None  # the second model, loaded
         self._b_extraction: Extraction | None = None  # its run on the current input
+        self._raw_version = 0  # the _version at which _raw arrived: rollout or words do not change it
+        self._stats: tuple[tuple[int, str], dict] | None = None  # ((raw version, stack), head_stats_columns)
         self._applying = True  # the analysis traits below apply with the first extraction
         self.combine, self.granularity = combine, granularity
         self._applying = False
@@ -300,6 +302,7 @@ class AttentionWidget(anywidget.AnyWidget):
         self._version += 1
         previous = self._encoded
         self._raw = extraction
+        self._raw_version = self._version
         self._encoded = EncodedExtraction(shown_extraction(extraction, self.combine, self.granularity), self._version)
         stack = self.stack if self.stack in extraction.stacks else next(iter(extraction.stacks))
         main = extraction.stacks[stack]
@@ -323,7 +326,6 @@ class AttentionWidget(anywidget.AnyWidget):
                 self.set_trait("notes", list(extraction.notes))
                 self.error = ""
                 self._data = self._shown_payload(self._eager_layers(stack, layer))
-                self._show_head_stats()
         finally:
             self._applying = False
         if self._compare_spec is not None and self._comparison is not None:
@@ -340,7 +342,24 @@ class AttentionWidget(anywidget.AnyWidget):
 
     def head_stats(self) -> pd.DataFrame:
         """:func:`attnwidget.head_stats` of the shown stack's raw token attention, as a pandas DataFrame."""
-        return head_stats(self.extraction.stacks[self.stack])
+        import pandas as pd
+
+        return pd.DataFrame(self._stats_of(self.stack))
+
+    @property
+    def layer_summary(self) -> str:
+        """One line on what each depth of the shown stack mostly does (:func:`attnwidget.layer_summary`)."""
+        return summarize_layers(self._stats_of(self.stack))
+
+    def _stats_of(self, stack: str) -> dict:
+        """head_stats_columns of a raw stack, computed once per input and stack.
+
+        Not part of building the widget: the page asks for them after its first paint.
+        """
+        key = (self._raw_version, stack)
+        if self._stats is None or self._stats[0] != key:
+            self._stats = (key, head_stats_columns(self.extraction.stacks[stack]))
+        return self._stats[1]
 
     @property
     def comparison(self) -> Comparison | None:
@@ -367,17 +386,20 @@ class AttentionWidget(anywidget.AnyWidget):
         return {**self._encoded.payload(eager), "combine": self.combine, "granularity": self.granularity}
 
     @t.observe("stack")
-    def _restat(self, _change: t.Bunch) -> None:
+    def _recompare(self, _change: t.Bunch) -> None:
         if self._applying or self._raw is None:
             return
-        self._show_head_stats()
         if self._comparison is not None:
             self._refresh_comparison(rerun=False)
 
-    def _show_head_stats(self) -> None:
-        columns = head_stats_columns(self.extraction.stacks[self.stack])
-        self.set_trait("layer_summary", layer_summary(columns))
-        self._head_stats = head_stats_payload(self.stack, columns)
+    def _send_head_stats(self, request: dict) -> None:
+        """Answer the page's {type: "head_stats", version, stack}; stale or unknown requests are dropped."""
+        encoded = self._encoded
+        stack = request.get("stack")
+        if encoded is None or request.get("version") != encoded.version or stack not in self.extraction.stacks:
+            return
+        columns = self._stats_of(stack)
+        self._head_stats = head_stats_payload(stack, columns, summarize_layers(columns), encoded.version)
 
     @t.observe("compare_to")
     def _compare_from_python(self, change: t.Bunch) -> None:
@@ -482,6 +504,8 @@ class AttentionWidget(anywidget.AnyWidget):
             self._run_from_page(content)
         elif kind == "compare":
             self._compare_from_page(content)
+        elif kind == "head_stats":
+            self._send_head_stats(content)
 
     def _send_layers(self, request: dict) -> None:
         encoded = self._encoded
