@@ -271,6 +271,14 @@ def test_words_are_guessed_from_each_tokenizer_family(tokens: list[str], expecte
     assert word_labels(tokens, ids) == labels
 
 
+def test_a_tokenizer_that_calls_everything_one_word_is_split_at_word_marks() -> None:
+    from attnwidget.analysis import split_at_word_marks
+
+    tokens = ["<s>", "▁the", "▁river", "b", "ank", "▁", "u", "n", "</s>"]
+    assert split_at_word_marks([None, 0, 0, 0, 0, 0, 0, 0, None], tokens) == [None, 0, 1, 1, 1, 2, 2, 2, None]
+    assert split_at_word_marks([None, 0, 1, 1, None], ["[CLS]", "the", "em", "##bank", "[SEP]"]) == [None, 0, 1, 1, None]
+
+
 def test_extraction_carries_the_tokenizers_word_ids_across_a_pair() -> None:
     stack = extract("offline", "The tokenization", sentence_b="rivers flow").main
     assert stack.row_tokens == ["[CLS]", "the", "token", "##ization", "[SEP]", "rivers", "flow", "[SEP]"]

@@ -218,3 +218,13 @@ def test_compare_to_set_by_the_page_follows_the_pages_rules(widget: AttentionWid
     assert "not one of the models offered" in widget.error and widget.compare_to == "" and widget._compare == {}
     widget.set_state({"compare_to": "offline"})
     assert widget.compare_to == "offline" and widget._compare["model"] == "offline"
+
+
+@pytest.mark.parametrize("family", ["bert", "roberta", "albert", "gpt2", "llama"])
+def test_words_come_out_whole_for_every_tokenizer_family(tiny_model_dir, family: str) -> None:
+    sentence = "the riverbank approved unbelievable loans"
+    widget = AttentionWidget(sentence, model=str(tiny_model_dir(family)), granularity="words")
+    stack = widget._data["stacks"]["self"]  # labels as the page shows them: Ġ and ▁ read as spaces
+    words = [label.strip().lower() for label, special in zip(stack["rows"], stack["row_special"]) if not special]
+    assert words == sentence.split()
+    widget.close()

@@ -429,11 +429,31 @@ def word_ids_from_tokens(tokens: Sequence[str], special: Sequence[bool] | None =
 def stack_word_ids(stack: AttentionStack, axis: str) -> list[int | None]:
     """A stack's word ids for its rows or columns: the tokenizer's when it gave them, else guessed."""
     given = stack.row_word_ids if axis == "row" else stack.col_word_ids
-    if given is not None:
-        return list(given)
     tokens = stack.row_tokens if axis == "row" else stack.col_tokens
+    if given is not None:
+        return split_at_word_marks(given, tokens)
     special = stack.row_special if axis == "row" else stack.col_special
     return word_ids_from_tokens(tokens, special)
+
+
+def split_at_word_marks(word_ids: WordIds, tokens: Sequence[str]) -> list[int | None]:
+    """The tokenizer's word ids, with a new word wherever a token carries a word-start mark (Ġ, ▁).
+
+    Tokenizers without a pre-tokenizer (Llama's SentencePiece) call the whole text
+    one word; the mark on each word's first piece still says where words begin.
+    """
+    out: list[int | None] = []
+    word, previous = -1, None
+    for index, (given, token) in enumerate(zip(word_ids, tokens)):
+        if given is None:
+            out.append(None)
+            previous = None
+            continue
+        if given != previous or (index > 0 and out[-1] is not None and token.startswith(_WORD_START_MARKS)):
+            word += 1
+        out.append(word)
+        previous = given
+    return out
 
 
 # ---- comparing two stacks ------------------------------------------------------------------------
