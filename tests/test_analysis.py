@@ -228,6 +228,14 @@ def test_word_attention_sums_to_words_and_averages_from_words(causal: bool) -> N
     np.testing.assert_allclose(out.sum(axis=3), 1.0, atol=1e-5)
 
 
+def test_a_word_whose_pieces_are_apart_is_still_one_word() -> None:
+    ids = [None, 0, 1, 0, 2, 1]  # word 0 at tokens 1 and 3: the general (matrix product) path
+    a = random_attention(10, layers=2, heads=2, rows=len(ids))
+    out = word_attention(a, ids)
+    assert out.shape == (2, 2, 4, 4)
+    np.testing.assert_allclose(out, loop_words(a, ids, ids), atol=1e-6)
+
+
 def test_word_attention_of_cross_attention_needs_column_ids() -> None:
     a = random_attention(7, rows=4, cols=6)
     with pytest.raises(ValueError, match="pass col_word_ids"):

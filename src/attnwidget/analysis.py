@@ -342,8 +342,34 @@ def word_attention(
                 "pass col_word_ids for the columns"
             )
         col_word_ids = word_ids
-    rows = word_membership(word_ids, array.shape[2], "word_ids")
-    cols = word_membership(col_word_ids, array.shape[3], "col_word_ids")
+    row_groups = word_groups(word_ids, array.shape[2], "word_ids")
+    col_groups = word_groups(col_word_ids, array.shape[3], "col_word_ids")
+    row_starts, col_starts = _run_starts(row_groups), _run_starts(col_groups)
+    if row_starts is not None and col_starts is not None:
+        # Words are runs of neighbouring tokens (always, with real tokenizers): sum runs in place.
+        counts = np.array([len(group) for group in row_groups], dtype=np.float32)[:, None]
+        out = np.empty((*array.shape[:2], len(row_groups), len(col_groups)), dtype=np.float32)
+        for layer in range(array.shape[0]):
+            to_words = np.add.reduceat(array[layer].astype(np.float32, copy=False), col_starts, axis=2)
+            out[layer] = np.add.reduceat(to_words, row_starts, axis=1) / counts
+        return out
+    return _word_attention_by_products(array, row_groups, col_groups)
+
+
+def _run_starts(groups: list[list[int]]) -> np.ndarray | None:
+    """Where each word starts, when every word is a run of neighbouring tokens in order; else None."""
+    expected = 0
+    for group in groups:
+        if group != list(range(expected, expected + len(group))):
+            return None
+        expected += len(group)
+    return np.array([group[0] for group in groups], dtype=np.intp)
+
+
+def _word_attention_by_products(array: np.ndarray, row_groups: list[list[int]], col_groups: list[list[int]]) -> np.ndarray:
+    """The general case (a word's pieces apart from each other): sums and means as matrix products."""
+    rows = _membership(row_groups, array.shape[2])
+    cols = _membership(col_groups, array.shape[3])
     from_words = (rows / rows.sum(axis=0, keepdims=True)).T.astype(np.float32)  # (row words, rows): a mean
     out = np.empty((*array.shape[:2], rows.shape[1], cols.shape[1]), dtype=np.float32)
     heads, n_rows, n_cols = array.shape[1:]
@@ -356,9 +382,8 @@ def word_attention(
     return out
 
 
-def word_membership(word_ids: WordIds, n_tokens: int, what: str = "word_ids") -> np.ndarray:
+def _membership(groups: list[list[int]], n_tokens: int) -> np.ndarray:
     """A (tokens, words) 0/1 float32 matrix: column k marks the tokens of the k-th word."""
-    groups = word_groups(word_ids, n_tokens, what)
     membership = np.zeros((n_tokens, len(groups)), dtype=np.float32)
     for word, tokens in enumerate(groups):
         membership[tokens, word] = 1.0
