@@ -97,7 +97,7 @@ def rollout(
     out = np.empty((array.shape[0], n, n), dtype=np.float32)
     running: np.ndarray | None = None
     for layer in range(array.shape[0]):
-        mixed = _with_residual(fuse(array[layer].astype(np.float64), axis=0), residual)
+        mixed = _with_residual(fuse(array[layer].astype(np.float32, copy=False), axis=0), residual)
         running = mixed if running is None else mixed @ running
         out[layer] = running
     return out
