@@ -5,6 +5,7 @@ import { headPatterns } from "../shared/patterns";
 import { makeContext, makeData, makeState, mount, randomWeights } from "../testing/fixtures";
 import { ViewDeriver } from "../state/view";
 import { createHeadStats, headRows, sortRows } from "./headStats";
+import { createModelView } from "./modelView";
 
 afterEach(() => document.body.replaceChildren());
 
@@ -46,6 +47,19 @@ describe("head statistics table", () => {
     panel.element.querySelector<HTMLElement>("[data-key=entropy]")!.click();
     expect(rows().map((row) => row.dataset.head)).toEqual(["1", "0", "0", "1"]);
     expect(panel.element.querySelector("[data-testid=layer-summary]")!.textContent).toContain("previous-token");
+  });
+
+  it("badges the model view's thumbnails when the statistics arrive after the first paint", () => {
+    const data = makeData({ weights: randomWeights(2, 2, 3, 3) });
+    const deriver = new ViewDeriver();
+    const before = makeState(data);
+    const panel = mount(createModelView(makeContext()), before, deriver.derive(before));
+    const thumb = () => panel.element.querySelector<HTMLElement>("[data-testid=thumbnail][data-layer='1'][data-head='0']")!;
+    expect(thumb().textContent).toBe("");
+    const after = { ...before, headStats: stats };
+    panel.draw(after, deriver.derive(after));
+    expect(thumb().dataset.pattern).toBe("special");
+    expect(thumb().textContent).toBe("sink");
   });
 
   it("gives the model view each head's pattern, only for the stack it describes", () => {

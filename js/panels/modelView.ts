@@ -203,7 +203,8 @@ export function createModelView(context: PanelContext): Panel {
       rowKeys.length = 0;
     }
 
-    const inputs = [cacheKey, gridKey, current.layer, state.heads.join(","), outRows, outCols, state.dataRevision, theme.dark, theme.background, theme.muted].join("|");
+    const stats = state.headStats ? `${state.headStats.version}:${state.headStats.stack}` : ""; // pattern badges arrive later
+    const inputs = [cacheKey, gridKey, current.layer, state.heads.join(","), outRows, outCols, state.dataRevision, theme.dark, theme.background, theme.muted, stats].join("|");
     if (inputs === paintKey && !unfinished) return;
     paintKey = inputs;
     const heads = new Set(state.heads);
