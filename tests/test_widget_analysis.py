@@ -228,3 +228,19 @@ def test_words_come_out_whole_for_every_tokenizer_family(tiny_model_dir, family:
     words = [label.strip().lower() for label, special in zip(stack["rows"], stack["row_special"]) if not special]
     assert words == sentence.split()
     widget.close()
+
+
+def test_models_with_different_special_tokens_compare_over_the_words_of_the_text(tiny_model_dir) -> None:
+    sentence = "the bank approved the loan"
+    widget = AttentionWidget(sentence, model=str(tiny_model_dir("bert")), compare_to=str(tiny_model_dir("gpt2")))
+    comparison = widget.comparison
+    assert comparison is not None and comparison.level == "words"
+    assert "special tokens left out" in widget._compare["caption"]
+    assert [label.strip() for label in widget._compare["stacks"]["b"]["rows"]] == sentence.split()
+    # A's word rows without [CLS] and [SEP], renormalised: computed here from the raw token attention.
+    raw = widget.attention[0, 1]  # [CLS] the bank approved the loan [SEP]: one token per word
+    for i in range(1, 6):
+        kept = [float(raw[i, j]) for j in range(1, 6)]
+        for j in range(5):
+            assert comparison.a.attention[0, 1, i - 1, j] == pytest.approx(kept[j] / sum(kept), abs=1e-5)
+    widget.close()

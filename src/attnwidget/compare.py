@@ -85,8 +85,11 @@ def _without_special(stack: AttentionStack) -> AttentionStack:
     attention = stack.attention[:, :, rows][:, :, :, cols]
     sums = attention.sum(axis=3, keepdims=True)
     attention = np.divide(attention, sums, out=np.zeros_like(attention), where=sums > 0).astype(np.float32)
-    b_start = stack.row_b_start
-    shift = lambda index: None if index is None else sum(1 for i in rows if i < index)  # noqa: E731
+
+    def shift(index: int | None) -> int | None:
+        """A pair boundary among the kept words."""
+        return None if index is None else sum(1 for i in rows if i < index)
+
     return replace(
         stack,
         attention=np.ascontiguousarray(attention),
@@ -94,7 +97,7 @@ def _without_special(stack: AttentionStack) -> AttentionStack:
         col_tokens=[stack.col_tokens[j] for j in cols],
         row_special=[False] * len(rows),
         col_special=[False] * len(cols),
-        row_b_start=shift(b_start),
+        row_b_start=shift(stack.row_b_start),
         col_b_start=shift(stack.col_b_start),
         row_word_ids=None,
         col_word_ids=None,
