@@ -1,3 +1,4 @@
+import "./analysis.css";
 import type { CompareData } from "../data/compare";
 import { LayerView } from "../state/view";
 import type { View } from "../state/view";

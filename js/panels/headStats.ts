@@ -1,3 +1,4 @@
+import "./analysis.css";
 import type { HeadStatsPayload } from "../data/protocol";
 import { el, on, setText } from "../shared/dom";
 import { percent } from "../shared/format";
