@@ -210,7 +210,7 @@ export function createModelView(context: PanelContext): Panel {
     const heads = new Set(state.heads);
     const selectedLayer = current.layer;
     const kind = state.data.stacks.size > 1 ? `${stack.name} attention · ` : "";
-    setText(caption, withAnalysisCaption(`${kind}${stack.nLayers} layers × ${stack.nHeads} heads over ${R} × ${C} tokens, each scaled to its own largest weight · click one to show it above`, state.data, stack.name, null));
+    setText(caption, withAnalysisCaption(`${kind}${stack.nLayers} layers × ${stack.nHeads} heads over ${R} × ${C} ${state.data.granularity === "words" ? "words" : "tokens"}, each scaled to its own largest weight · click one to show it above`, state.data, stack.name, null));
     layerHeaders.forEach((header, layer) => header.classList.toggle("is-current", layer === selectedLayer));
     markPatterns(buttons, headPatterns(state.headStats, stack.name));
     headHeaders.forEach((header, head) => header.classList.toggle("is-selected", heads.has(head)));
