@@ -91,7 +91,7 @@ def child(tokens: int, widgets: int, reruns: int, threads: int) -> MemoryResult:
     texts = (text_with_tokens(loaded.tokenizer, tokens), text_with_tokens(loaded.tokenizer, tokens, offset=61))
     with RecordingComm():
         warm = AttentionWidget(texts[1], model="offline")  # first-use allocations (torch, numpy pools)
-        warm._on_page_message(warm, {"type": "run", "sentence": texts[0]}, [])
+        warm._on_page_message(warm, {"type": "run", "request": 1, "sentence": texts[0]}, [])
         warm.close()
         del warm
         baseline = _rss(trim=True)
@@ -109,11 +109,11 @@ def child(tokens: int, widgets: int, reruns: int, threads: int) -> MemoryResult:
         others = itertools.cycle((texts[1], texts[0]))
         run = {"type": "run"}
         for _ in range(2):
-            kept._on_page_message(kept, {**run, "sentence": next(others)}, [])
+            kept._on_page_message(kept, {**run, "request": kept._request + 1, "sentence": next(others)}, [])
         start_trimmed = _rss(trim=True)
         samples = []
         for _ in range(reruns):
-            kept._on_page_message(kept, {**run, "sentence": next(others)}, [])
+            kept._on_page_message(kept, {**run, "request": kept._request + 1, "sentence": next(others)}, [])
             if kept.error:
                 raise RuntimeError(kept.error)
             samples.append(_rss())

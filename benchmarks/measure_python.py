@@ -144,7 +144,7 @@ def measure_rerun(loaded: LoadedModel, model: Any, texts: tuple[str, str], token
     others = itertools.cycle((texts[1], texts[0]))
 
     def run() -> None:
-        widget._on_page_message(widget, {"type": "run", "sentence": next(others)}, [])
+        widget._on_page_message(widget, {"type": "run", "request": widget._request + 1, "sentence": next(others)}, [])
         if widget.error:
             raise RuntimeError(widget.error)
 

@@ -18,7 +18,7 @@ from attnwidget.encoding import (
 )
 from attnwidget.extraction import extract
 from attnwidget.models import LoadedModel
-from attnwidget.payload import EncodedExtraction
+from attnwidget.payload import EncodedExtraction, payload_bytes
 from attnwidget.result import Extraction
 from attnwidget.tensors import extraction_from_tensors
 
@@ -115,16 +115,48 @@ def test_a_stack_without_columns_has_zero_scales() -> None:
 def test_a_layer_message_decodes_to_that_layers_codes(real: Extraction) -> None:
     encoded = EncodedExtraction(real, version=7)
     stack = real.main
-    content, buffers = encoded.layer_message("self", 3)
-    assert {key: content[key] for key in ("type", "version", "stack", "layer")} == {
-        "type": "layer", "version": 7, "stack": "self", "layer": 3,
+    (content, buffers), = encoded.layer_messages("self", 3)
+    assert {key: content[key] for key in ("type", "version", "stack", "layer", "start", "stop")} == {
+        "type": "layer", "version": 7, "stack": "self", "layer": 3, "start": 0, "stop": stack.n_heads * len(stack.row_tokens),
     }
     codes = decode_array({"dtype": content["dtype"], "shape": content["shape"], "buffer": buffers[0]})
     assert codes.shape == (stack.n_heads, len(stack.row_tokens), len(stack.col_tokens))
     assert codes.dtype == np.uint8
     scales = encoded.scales["self"][3]
+    assert np.array_equal(np.frombuffer(buffers[1], dtype="<f4"), scales.reshape(-1))
     error = np.abs(dequantize_rows(codes, scales) - stack.attention[3])
     assert (error <= max_quantization_error(scales)[..., None] + 1e-7).all()
+
+
+def test_a_large_layer_is_split_into_messages_under_the_limit_that_reassemble_exactly() -> None:
+    rng = np.random.default_rng(3)
+    attention = rng.random((1, 3, 50, 50), dtype=np.float32)
+    attention /= attention.sum(axis=-1, keepdims=True)
+    encoded = EncodedExtraction(extraction_from_tensors(attention, [str(i) for i in range(50)]), version=1)
+    messages = list(encoded.layer_messages("self", 0, max_bytes=1000))  # 18 rows of 54 bytes per message
+    assert len(messages) == -(-150 // 18)
+    codes = np.zeros((150, 50), dtype=np.uint8)
+    scales = np.zeros(150, dtype=np.float32)
+    for content, buffers in messages:
+        assert sum(memoryview(buffer).nbytes for buffer in buffers) <= 1000
+        codes[content["start"] : content["stop"]] = np.frombuffer(buffers[0], dtype=np.uint8).reshape(-1, 50)
+        scales[content["start"] : content["stop"]] = np.frombuffer(buffers[1], dtype="<f4")
+    assert [content["start"] for content, _ in messages] == list(range(0, 150, 18))
+    assert np.array_equal(codes.reshape(3, 50, 50), encoded.quantized_layer("self", 0))
+    assert np.array_equal(scales, attention[0].max(axis=-1).reshape(-1))
+
+
+def test_every_value_reads_back_within_row_max_over_510_exactly() -> None:
+    """The documented bound, checked in float64 as the page computes, on 12.6 million values."""
+    rng = np.random.default_rng(11)
+    for skew in (1, 4, 12):
+        values = rng.random((12, 512, 512), dtype=np.float32) ** skew
+        values /= values.sum(axis=-1, keepdims=True)
+        scales = row_scales(values)
+        codes = quantize_rows(values, scales)
+        read_back = codes * (scales.astype(np.float64) / 255)[..., None]  # code * (scale / 255), like the page
+        error = np.abs(values.astype(np.float64) - read_back)
+        assert (error <= scales.astype(np.float64)[..., None] / 510).all()
 
 
 def test_small_payload_carries_every_layer_and_the_row_scales(real: Extraction) -> None:
@@ -152,3 +184,12 @@ def test_cross_attention_payload_has_row_and_column_labels_of_its_own() -> None:
     assert stack_payload["rows"] == [" Das", " Haus"] and stack_payload["cols"] == [" the", " bank", "</s>"]
     assert stack_payload["col_special"] == [False, False, True]
     assert decode_array(stack_payload["layers"]["0"]).shape == (1, 2, 3)
+
+
+def test_a_streamed_state_holds_the_shown_layer_then_as_many_following_layers_as_fit_in_1_mib() -> None:
+    attention = np.full((6, 2, 300, 300), 1 / 300, dtype=np.float32)  # 180 kB of codes per layer
+    encoded = EncodedExtraction(extraction_from_tensors(attention, ["t"] * 300), version=1)
+    payload = encoded.state_payload("self", 4, stream=True)
+    assert list(payload["stacks"]["self"]["layers"]) == ["4", "5", "0", "1", "2"]
+    assert payload_bytes(payload) <= 2**20
+    assert len(encoded.state_payload("self", 4, stream=False)["stacks"]["self"]["layers"]) == 6

@@ -9,6 +9,7 @@ import traitlets
 from attnwidget import AttentionWidget
 from attnwidget.encoding import decode_array, dequantize_rows
 from attnwidget.payload import EAGER_BYTES
+from page_peer import page_sends
 
 SENTENCE = "He went to the bank to deposit money."
 
@@ -25,9 +26,14 @@ def sent_messages(widget: AttentionWidget, monkeypatch: pytest.MonkeyPatch) -> l
     return sent
 
 
+_requests = iter(range(1, 10**6))
+
+
 def page_says(widget: AttentionWidget, content: dict) -> None:
-    """Deliver a custom message as if the page had sent it."""
-    widget._on_page_message(widget, content, [])
+    """Deliver a custom message as the page sends it; run messages get a fresh request id."""
+    if content.get("type") == "run":
+        content = {"request": next(_requests), **content}
+    page_sends(widget, content)
 
 
 def test_exposes_tokens_attention_and_shapes_like_the_tutorials(widget: AttentionWidget) -> None:
@@ -122,8 +128,8 @@ def test_a_bad_sentence_from_the_page_sets_error_and_keeps_the_last_view() -> No
 
 
 def test_a_model_that_fails_to_load_from_the_page_keeps_the_previous_model(tmp_path) -> None:
-    widget = AttentionWidget(SENTENCE, model="offline")
     missing = str(tmp_path / "no-such-model")
+    widget = AttentionWidget(SENTENCE, model="offline", models=["offline", missing])
     page_says(widget, {"type": "run", "model": missing, "sentence": SENTENCE})
     assert missing in widget.error and "does not exist" in widget.error
     assert widget.model == "offline"
@@ -139,7 +145,7 @@ def test_busy_is_set_while_python_works_and_cleared_after() -> None:
 
 
 def test_long_inputs_send_the_shown_layer_first_and_the_rest_on_request(monkeypatch) -> None:
-    words = " ".join(["the bank by the river holds money"] * 60)  # ~420 tokens: 6×12×n² codes > 4 MiB
+    words = " ".join(["the bank by the river holds money"] * 30)  # ~212 tokens: 6×12×n² codes > 1 MiB
     widget = AttentionWidget(words, model="offline", layer=2)
     n = len(widget.tokens)
     assert 6 * 12 * n * n > EAGER_BYTES
@@ -149,9 +155,13 @@ def test_long_inputs_send_the_shown_layer_first_and_the_rest_on_request(monkeypa
     version = widget._data["version"]
     page_says(widget, {"type": "layers", "version": version, "stack": "self", "layers": [4]})
     (content, buffers), = sent
-    assert content == {"type": "layer", "version": version, "stack": "self", "layer": 4, "dtype": "uint8", "shape": [12, n, n]}
+    assert content == {
+        "type": "layer", "version": version, "stack": "self", "layer": 4, "dtype": "uint8", "shape": [12, n, n],
+        "start": 0, "stop": 12 * n,
+    }
     codes = np.frombuffer(buffers[0], dtype=np.uint8).reshape(12, n, n)
     scales = decode_array(widget._data["stacks"]["self"]["row_scale"])[4]
+    assert np.array_equal(np.frombuffer(buffers[1], dtype=np.float32).reshape(12, n), scales)
     assert np.allclose(dequantize_rows(codes, scales), widget.attention[4], atol=1 / 510)
 
 

@@ -15,6 +15,8 @@ import traitlets
 
 from attnwidget import AttentionWidget
 from attnwidget.encoding import decode_array, dequantize_rows
+from attnwidget.payload import MAX_MESSAGE_BYTES, payload_bytes
+from page_peer import listen, page_sends, page_sets
 
 SENTENCE = "The unbelievably slow bank approved the tokenization."
 
@@ -116,7 +118,7 @@ def test_head_stats_table_and_layer_summary_are_sent_when_the_page_asks(widget: 
 
 
 def page_says(widget: AttentionWidget, content: dict) -> None:
-    widget._on_page_message(widget, content, [])
+    page_sends(widget, content)
 
 
 def test_compare_to_the_same_model_changes_nothing(widget: AttentionWidget) -> None:
@@ -137,7 +139,7 @@ def test_compare_ranks_the_heads_that_changed_most(tiny_model_dir) -> None:
     assert compare["layer_map"] == [0, 5]
     assert "relative depth" in compare["caption"] and "mean of all its heads" in compare["caption"]
     assert compare["change"] == []
-    assert sorted(compare["stacks"]["b"]["layers"], key=int) == ["0", "5"]  # only B's matched layers travel
+    assert payload_bytes(compare) <= MAX_MESSAGE_BYTES
 
     other = AttentionWidget(SENTENCE, model="offline")
     other.compare_to = "offline"
@@ -173,13 +175,13 @@ def test_a_failed_second_model_keeps_the_first_view_and_sets_error(widget: Atten
     assert widget.error and widget.compare_to == "" and widget._data is data and widget._compare == {}
 
     widget.error = ""
-    widget._on_page_message(widget, {"type": "compare", "model": str(tmp_path / "missing")}, [])
-    assert "not one of the models offered" in widget.error and widget._compare == {}
+    page_sends(widget, {"type": "compare", "request": 1, "model": str(tmp_path / "missing")})
+    assert "is not one of this widget's models" in widget.error and widget._compare == {} and widget._request == 1
     widget.models = ["offline", str(tmp_path / "missing")]
-    widget._on_page_message(widget, {"type": "compare", "model": str(tmp_path / "missing")}, [])
-    assert "does not exist" in widget.error and widget._data is data
-    widget._on_page_message(widget, {"type": "compare", "model": 5}, [])
-    assert "model must be a model name" in widget.error
+    page_sends(widget, {"type": "compare", "request": 2, "model": str(tmp_path / "missing")})
+    assert "does not exist" in widget.error and widget._data is data and widget._request == 2
+    page_sends(widget, {"type": "compare", "request": 3, "model": 5})
+    assert "model 5 is not one of" in widget.error and widget._request == 3
 
 
 def test_a_new_sentence_reruns_the_second_model(widget: AttentionWidget) -> None:
@@ -213,11 +215,51 @@ def test_a_causal_model_stays_causal_as_rollout_and_as_words(tiny_model_dir) -> 
     assert all(shown[h, i, j] == 0 for h in range(shown.shape[0]) for i in range(n) for j in range(i + 1, n))
 
 
-def test_compare_to_set_by_the_page_follows_the_pages_rules(widget: AttentionWidget) -> None:
-    widget.set_state({"compare_to": "/somewhere/else"})  # as a page change arrives: no exception into the kernel
-    assert "not one of the models offered" in widget.error and widget.compare_to == "" and widget._compare == {}
-    widget.set_state({"compare_to": "offline"})
+def test_a_second_model_from_the_page_comes_by_message_among_the_offered_models(widget: AttentionWidget) -> None:
+    page_sets(widget, {"compare_to": "offline"})  # Python's trait: refused, nothing loaded
+    assert widget.compare_to == "" and widget._compare == {}
+    page_sends(widget, {"type": "compare", "request": 7, "model": "/somewhere/else"})
+    assert "is not one of this widget's models" in widget.error and widget._compare == {}
+    page_sends(widget, {"type": "compare", "request": 8, "model": "offline"})
     assert widget.compare_to == "offline" and widget._compare["model"] == "offline"
+    assert widget._request == 8 and widget.error == ""
+    page_sends(widget, {"type": "compare", "request": 9, "model": ""})
+    assert widget.compare_to == "" and widget._compare == {} and widget._request == 9
+
+
+def test_a_long_comparison_stays_under_the_message_limit_and_its_layers_come_on_demand(monkeypatch) -> None:
+    sentence = " ".join(["the bank by the river approved a loan"] * 40)  # ~290 tokens: 12 × 290² codes > 1 MiB a layer
+    widget = AttentionWidget(sentence, model="offline", layer=3)
+    wire = listen(widget, monkeypatch)
+    page_sends(widget, {"type": "compare", "request": 1, "model": "offline"})
+    assert widget._request == 1 and widget.error == ""
+    compare = widget._compare
+    heads, n = widget.n_heads, len(widget.tokens)
+    assert heads * n * n > MAX_MESSAGE_BYTES
+    assert compare["stacks"]["a"]["layers"] == {} and compare["stacks"]["b"]["layers"] == {}  # too large to travel eagerly
+
+    for stack in ("a", "b"):
+        page_sends(widget, {"type": "compare_layers", "version": compare["version"], "stack": stack, "layers": [3, 3]})
+    assert wire.largest_message_bytes() <= MAX_MESSAGE_BYTES
+    answers = [(content, buffers) for content, buffers in wire.custom("layer") if content.get("source") == "compare"]
+    assert len(answers) > 2  # each layer in parts
+    for stack in ("a", "b"):
+        codes = np.zeros((heads * n, n), dtype=np.uint8)
+        scales = np.zeros(heads * n, dtype=np.float32)
+        parts = [(content, buffers) for content, buffers in answers if content["stack"] == stack]
+        assert {content["layer"] for content, _ in parts} == {3}
+        assert sum(content["stop"] - content["start"] for content, _ in parts) == heads * n  # every row once
+        for content, (code_bytes, scale_bytes) in parts:
+            codes[content["start"] : content["stop"]] = np.frombuffer(code_bytes, dtype=np.uint8).reshape(-1, n)
+            scales[content["start"] : content["stop"]] = np.frombuffer(scale_bytes, dtype=np.float32)
+        weights = codes.astype(np.float64) * scales[:, None] / 255
+        expected = widget.attention[3].reshape(heads * n, n)  # the same model: B is A's attention
+        assert np.all(np.abs(weights - expected) <= expected.max(axis=1, keepdims=True) / 510 + 1e-6), stack
+
+    wire.clear()
+    page_sends(widget, {"type": "compare_layers", "version": compare["version"] - 1, "stack": "a", "layers": [0]})
+    assert wire.messages == []  # a request for a replaced comparison is dropped
+    widget.close()
 
 
 @pytest.mark.parametrize("family", ["bert", "roberta", "albert", "gpt2", "llama"])

@@ -131,7 +131,7 @@ class FixtureWriter:
         The widget holds the new input afterwards.
         """
         with capture_messages(widget) as sent:
-            widget._on_page_message(widget, {"type": "run", "sentence": sentence}, [])
+            widget._on_page_message(widget, {"type": "run", "request": widget._request + 1, "sentence": sentence}, [])
         if widget.error:
             raise RuntimeError(f"the re-run failed: {widget.error}")
         steps = []

@@ -127,7 +127,7 @@ class StoredState {
 class FakeKernel {
   constructor(fixture, baseUrl) {
     this.baseUrl = baseUrl;
-    this.answers = new Map(); // "version/stack/layer" -> { content, url, buffer }
+    this.answers = new Map(); // "version/stack/layer" -> the answer's parts: [{ content, urls, buffers }]
     this.updates = new Map(); // name -> { sentence, steps: StoredState[] }
     this.model = null;
     this.pending = 0; // messages scheduled and not yet delivered
@@ -151,23 +151,25 @@ class FakeKernel {
   addAnswers(messages) {
     for (const message of messages) {
       const { version, stack, layer } = message.content;
-      this.answers.set(`${version}/${stack}/${layer}`, {
-        content: message.content,
-        url: this.url(message.buffers[0]),
-        buffer: null,
-      });
+      const key = `${version}/${stack}/${layer}`;
+      const part = { content: message.content, urls: message.buffers.map((file) => this.url(file)), buffers: null };
+      this.answers.set(key, [...(this.answers.get(key) ?? []), part]); // a large layer comes in several parts
     }
   }
 
+  parts() {
+    return [...this.answers.values()].flat();
+  }
+
   async preload() {
-    await Promise.all([...this.answers.values()].map(async (answer) => (answer.buffer = await fetchBuffer(answer.url))));
+    await Promise.all(this.parts().map(async (part) => (part.buffers = await Promise.all(part.urls.map(fetchBuffer)))));
     for (const update of this.updates.values()) await Promise.all(update.steps.map((step) => step.load()));
   }
 
   /** Bytes of kernel-side data the page has not been handed (subtracted from heap figures). */
   heldBytes() {
     let bytes = 0;
-    for (const answer of this.answers.values()) bytes += answer.buffer?.byteLength ?? 0;
+    for (const part of this.parts()) for (const buffer of part.buffers ?? []) bytes += buffer.byteLength;
     for (const update of this.updates.values()) for (const step of update.steps) bytes += step.bytes();
     return bytes;
   }
@@ -190,12 +192,14 @@ class FakeKernel {
       this.unanswered.push({ type: "layers", version, stack, layers: [layer] });
       return;
     }
-    this.schedule(async () => {
-      // A buffer is handed over once; asked again (after the page dropped it), it is fetched again.
-      const buffer = answer.buffer ?? (await fetchBuffer(answer.url));
-      answer.buffer = null;
-      this.model.emitCustom(answer.content, [new DataView(buffer)]);
-    });
+    for (const part of answer) {
+      this.schedule(async () => {
+        // Buffers are handed over once; asked again (after the page dropped them), they are fetched again.
+        const buffers = part.buffers ?? (await Promise.all(part.urls.map(fetchBuffer)));
+        part.buffers = null;
+        this.model.emitCustom(part.content, buffers.map((buffer) => new DataView(buffer)));
+      });
+    }
   }
 
   /** Apply an update's state messages in order (busy on, busy off, the new data). */

@@ -1,5 +1,5 @@
-import { decodeArray, decodeBuffer } from "./decode";
-import type { Dtype, Payload, StackPayload } from "./protocol";
+import { decodeArray } from "./decode";
+import type { Payload, StackPayload } from "./protocol";
 import { QUANT_LEVELS } from "./protocol";
 
 /**
@@ -21,6 +21,8 @@ export class StackData {
   readonly nCols: number;
   private readonly scales: Float32Array;
   private readonly layers = new Map<number, Uint8Array>();
+  /** Layers arriving in several messages: their codes so far and the chunks received. */
+  private readonly partial = new Map<number, { codes: Uint8Array; starts: Set<number>; received: number }>();
 
   constructor(payload: StackPayload) {
     this.name = payload.name;
@@ -35,7 +37,8 @@ export class StackData {
     this.nHeads = payload.n_heads;
     this.nRows = payload.rows.length;
     this.nCols = payload.cols.length;
-    const scales = decodeArray(payload.row_scale);
+    // Without row_scale, every layer message brings the scales of its rows.
+    const scales = payload.row_scale ? decodeArray(payload.row_scale) : new Float32Array(this.nLayers * this.nHeads * this.nRows);
     if (!(scales instanceof Float32Array) || scales.length !== this.nLayers * this.nHeads * this.nRows) {
       throw new Error(`row_scale of stack ${this.name} does not match its layers, heads and rows`);
     }
@@ -63,8 +66,41 @@ export class StackData {
     this.layers.set(layer, codes);
   }
 
-  setLayerFromBuffer(layer: number, dtype: Dtype, shape: number[], buffer: DataView): void {
-    this.setLayer(layer, decodeBuffer(dtype, shape, buffer));
+  /**
+   * Store rows [start, stop) of a layer's flat (heads × rows) axis: codes (stop - start) × cols
+   * bytes and, when given, their float32 scales. Returns true when this completes the layer.
+   */
+  setChunk(layer: number, start: number, stop: number, codes: DataView, scales: DataView | null): boolean {
+    const total = this.nHeads * this.nRows;
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.nLayers) throw new Error(`layer ${layer} is out of range for stack ${this.name}`);
+    if (!Number.isInteger(start) || !Number.isInteger(stop) || start < 0 || stop <= start || stop > total) {
+      throw new Error(`rows ${start}–${stop} are out of range for a layer of ${total} rows`);
+    }
+    const rows = stop - start;
+    if (codes.byteLength !== rows * this.nCols || (scales !== null && scales.byteLength !== rows * 4)) {
+      throw new Error(`layer ${layer} rows ${start}–${stop}: ${codes.byteLength} bytes of codes do not match ${rows}×${this.nCols}`);
+    }
+    if (this.layers.has(layer)) return false; // asked twice (e.g. by two views): the first answer stays
+    if (scales !== null) {
+      const offset = layer * total + start;
+      for (let row = 0; row < rows; row++) this.scales[offset + row] = scales.getFloat32(row * 4, true);
+    }
+    const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
+    if (start === 0 && stop === total) {
+      this.setLayer(layer, bytes);
+      return true;
+    }
+    const partial = this.partial.get(layer) ?? { codes: new Uint8Array(total * this.nCols), starts: new Set<number>(), received: 0 };
+    this.partial.set(layer, partial);
+    if (!partial.starts.has(start)) {
+      partial.codes.set(bytes, start * this.nCols);
+      partial.starts.add(start);
+      partial.received += rows;
+    }
+    if (partial.received < total) return false;
+    this.partial.delete(layer);
+    this.setLayer(layer, partial.codes);
+    return true;
   }
 
   /** The codes of one layer, (heads, rows, cols) row-major, or undefined until it arrives. */

@@ -20,8 +20,11 @@ export interface StackPayload {
   causal: boolean;
   n_layers: number;
   n_heads: number;
-  /** float32 (layers, heads, rows): each row's largest weight. */
-  row_scale: EncodedArray;
+  /**
+   * float32 (layers, heads, rows): each row's largest weight. None when the scales alone
+   * would make the state message too large: each layer message then brings its rows' scales.
+   */
+  row_scale: EncodedArray | null;
   /** uint8 codes (heads, rows, cols) of the layers sent with the payload, keyed by layer index. */
   layers: Record<string, EncodedArray>;
 }
@@ -65,7 +68,14 @@ export interface HeadStatsPayload {
   };
 }
 
-/** Python's answer to a layer request; the codes arrive as the message's one buffer. */
+/** No message from Python carries more buffer bytes than this (hosted notebooks drop larger ones). */
+export const MAX_MESSAGE_BYTES = 2 ** 20;
+
+/**
+ * Part of Python's answer to a layer request. The layer's `heads * rows` rows are one
+ * flat axis; this message carries rows [start, stop): their uint8 codes (buffer 0) and
+ * float32 row scales (buffer 1). The message with `stop === heads * rows` ends the answer.
+ */
 export interface LayerMessage {
   type: "layer";
   version: number;
@@ -73,13 +83,31 @@ export interface LayerMessage {
   layer: number;
   dtype: Dtype;
   shape: number[];
+  start: number;
+  stop: number;
+  /** "compare" for layers of the `_compare` payload; absent for `_data`. */
+  source?: "compare";
 }
 
-/** What the page asks of Python. */
+/** Python refused a value the page set: the control is already back at Python's value. */
+export interface RefusedMessage {
+  type: "refused";
+  message: string;
+}
+
+export type KernelMessage = LayerMessage | RefusedMessage;
+
+/**
+ * What the page asks of Python. A run carries a request id; Python answers by setting
+ * the `_request` trait to it together with the new state (or `error`).
+ */
 export type PageMessage =
   | { type: "layers"; version: number; stack: string; layers: number[] }
-  | { type: "run"; sentence?: string; sentence_b?: string; target?: string; model?: string }
-  | { type: "compare"; model: string }
+  | { type: "run"; request: number; sentence?: string; sentence_b?: string; target?: string; model?: string }
+  /** A second model among `models` ("" stops comparing); answered like a run, via `_request`. */
+  | { type: "compare"; request: number; model: string }
+  /** Layers of the comparison's stack "a" or "b"; answered with layer messages whose `source` is "compare". */
+  | { type: "compare_layers"; version: number; stack: string; layers: number[] }
   | { type: "head_stats"; version: number; stack: string };
 
 export const QUANT_LEVELS = 255;

@@ -152,9 +152,14 @@ export function createCompare(context: PanelContext): Panel {
       return;
     }
     // A hover or a focus change leaves this panel as it is: skip the head means and the layout read.
-    const inputs = [compare.version, state.layer, state.heads.join(","), state.model, state.combine, context.theme().dark].join("|");
+    const inputs = [compare.version, state.compareRevision, state.layer, state.heads.join(","), state.model, state.combine, context.theme().dark].join("|");
     if (inputs === drawnInputs) return;
     drawnInputs = inputs;
+    const layerB = compare.layerOfB(state.layer);
+    if (!compare.a.hasLayer(state.layer) || !compare.b.hasLayer(layerB)) {
+      setText(caption, `Loading layer ${state.layer} of A and layer ${layerB} of B…`);
+      return; // the compare fetcher asks for them; their arrival bumps compareRevision
+    }
     const m = compareMatrices(compare, state.layer, state.heads);
     if (!m) {
       setText(caption, "No head selected: pick one in the head chips.");

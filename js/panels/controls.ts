@@ -151,13 +151,15 @@ function field(label: string, control: HTMLElement): HTMLElement {
 }
 
 /**
- * Show Python's text when it changes, and otherwise leave the box alone: what
- * the user typed stays, also after a failed run, so it can be corrected.
+ * Show Python's text when it changes, but only in a box the user has not edited
+ * since: what the user typed is theirs, while a run is in flight, after a failed
+ * run (to correct it) and when an answer to an older submission arrives.
  */
-function syncInput(input: HTMLInputElement, value: string): void {
+export function syncInput(input: HTMLInputElement, value: string): void {
   if (input.dataset.synced === value) return;
+  const untouched = input.dataset.synced === undefined || input.value === input.dataset.synced;
   input.dataset.synced = value;
-  input.value = value;
+  if (untouched) input.value = value;
 }
 
 export function toggleHead(heads: readonly number[], head: number): number[] {

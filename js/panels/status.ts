@@ -27,8 +27,9 @@ export function createStatus(): Panel {
       statusText.textContent = messages.join(" · ");
       status.hidden = messages.length === 0;
 
-      error.textContent = state.error;
-      error.hidden = state.error === "";
+      const problems = [state.error, state.notice].filter((text) => text !== "");
+      error.textContent = problems.join(" · ");
+      error.hidden = problems.length === 0;
 
       const stack = view.stack;
       if (!stack) {

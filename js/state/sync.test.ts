@@ -1,8 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { LayerMessage, PageMessage, Payload } from "../data/protocol";
+import { decodeArray } from "../data/decode";
 import { encodeLayer, makePayload, randomWeights } from "../testing/fixtures";
 import { createStore } from "./store";
-import { connect } from "./sync";
+import { connect, NOTICE_MS } from "./sync";
 import { initialViewState, type ViewState } from "./viewState";
 
 /** An anywidget model as Jupyter gives it: traits, change events, custom messages. */
@@ -37,6 +38,11 @@ function fakeModel(traits: Record<string, unknown>) {
       state[name] = value;
       handlers.get(`change:${name}`)?.forEach((callback) => callback());
     },
+    /** One update message from Python: Backbone sets every key, then fires their change events in order. */
+    pythonUpdates(update: Record<string, unknown>) {
+      Object.assign(state, update);
+      for (const name of Object.keys(update)) handlers.get(`change:${name}`)?.forEach((callback) => callback());
+    },
     /** Python sent a custom message. */
     pythonSends(content: unknown, buffers: DataView[]) {
       handlers.get("msg:custom")?.forEach((callback) => callback(content, buffers));
@@ -55,11 +61,25 @@ function setUp(payload: Payload, traits: Record<string, unknown> = {}) {
   return { model, store, actions, disconnect };
 }
 
-function layerReply(version: number, layer: number): [LayerMessage, DataView[]] {
-  const { codes } = encodeLayer(WEIGHTS[layer]!);
-  const message: LayerMessage = { type: "layer", version, stack: "self", layer, dtype: "uint8", shape: [2, 4, 4] };
-  return [message, [new DataView(codes.buffer, codes.byteOffset, codes.byteLength)]];
+/** Python's answer to a layer request, in messages of `rowsPerMessage` of the layer's 2 × 4 flat rows. */
+function layerReplies(version: number, layer: number, rowsPerMessage = 8, extra: Partial<LayerMessage> = {}): Array<[LayerMessage, DataView[]]> {
+  const { codes, scales } = encodeLayer(WEIGHTS[layer]!);
+  const replies: Array<[LayerMessage, DataView[]]> = [];
+  for (let start = 0; start < 8; start += rowsPerMessage) {
+    const stop = Math.min(8, start + rowsPerMessage);
+    const message: LayerMessage = { type: "layer", version, stack: "self", layer, dtype: "uint8", shape: [2, 4, 4], start, stop, ...extra };
+    const chunk = codes.slice(start * 4, stop * 4);
+    const chunkScales = scales.slice(start, stop);
+    replies.push([message, [new DataView(chunk.buffer), new DataView(chunkScales.buffer)]]);
+  }
+  return replies;
 }
+
+function layerReply(version: number, layer: number): [LayerMessage, DataView[]] {
+  return layerReplies(version, layer)[0]!;
+}
+
+afterEach(() => vi.useRealTimers());
 
 describe("connect", () => {
   it("starts the store from the model's traits and data", () => {
@@ -86,16 +106,59 @@ describe("connect", () => {
     expect(store.get().hover).toEqual({ axis: "row", index: 1 });
   });
 
-  it("asks Python to run and shows it is pending until Python answers", () => {
-    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }));
+  it("asks Python to run and shows it is pending until Python answers that request", () => {
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { _request: 41 });
     actions.run({ sentence: "A new one." });
     store.flush();
-    expect(model.sent.at(-1)).toEqual({ type: "run", sentence: "A new one." });
+    expect(model.sent.at(-1)).toEqual({ type: "run", request: 42, sentence: "A new one." });
     expect(store.get().pending).toBe(true);
     model.pythonSets("busy", true);
     model.pythonSets("busy", false);
     store.flush();
+    expect(store.get().pending).toBe(true);
+    model.pythonUpdates({ sentence: "A new one.", _data: makePayload({ weights: WEIGHTS }, 2), _request: 42 });
+    store.flush();
     expect(store.get().pending).toBe(false);
+    expect(store.get().sentence).toBe("A new one.");
+    expect(store.get().data?.version).toBe(2);
+  });
+
+  it("drops answers to older submissions and applies only the last one's", () => {
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { sentence: "zero", _request: 0 });
+    actions.run({ sentence: "one" });
+    actions.run({ sentence: "two" });
+    model.pythonUpdates({ sentence: "one", _data: makePayload({ weights: WEIGHTS }, 2), _request: 1 });
+    store.flush();
+    expect(store.get().sentence).toBe("zero");
+    expect(store.get().data?.version).toBe(1);
+    expect(store.get().pending).toBe(true);
+    model.pythonUpdates({ sentence: "two", _data: makePayload({ weights: WEIGHTS }, 3), _request: 2 });
+    store.flush();
+    expect(store.get().sentence).toBe("two");
+    expect(store.get().data?.version).toBe(3);
+    expect(store.get().pending).toBe(false);
+  });
+
+  it("takes a failed last submission's error and keeps the state Python kept", () => {
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { sentence: "zero", _request: 0 });
+    actions.run({ sentence: "one" });
+    actions.run({ sentence: "   " });
+    model.pythonUpdates({ sentence: "one", _data: makePayload({ weights: WEIGHTS }, 2), _request: 1 });
+    model.pythonUpdates({ error: "sentence is empty", _request: 2 });
+    store.flush();
+    expect(store.get()).toMatchObject({ sentence: "one", error: "sentence is empty", pending: false });
+    expect(store.get().data?.version).toBe(2);
+  });
+
+  it("shows a refusal from Python for a few seconds", () => {
+    vi.useFakeTimers();
+    const { model, store } = setUp(makePayload({ weights: WEIGHTS }));
+    model.pythonSends({ type: "refused", message: "Not applied: layer must be between 0 and 2, got -1" }, []);
+    store.flush();
+    expect(store.get().notice).toMatch(/layer must be between 0 and 2/);
+    vi.advanceTimersByTime(NOTICE_MS);
+    store.flush();
+    expect(store.get().notice).toBe("");
   });
 
   it("keeps the last good data when a payload cannot be read", () => {
@@ -124,6 +187,29 @@ describe("connect", () => {
     store.flush();
     expect(store.get().data?.stack("self").missingLayers()).toEqual([]);
     expect(layerRequests()).toHaveLength(3);
+  });
+
+  it("reassembles a layer sent in several messages, with the scales each part brings", () => {
+    const payload = makePayload({ weights: WEIGHTS, missing: [0, 1, 2] }, 5);
+    const scales = decodeArray(payload.stacks.self!.row_scale!);
+    payload.stacks.self!.row_scale = null;
+    const { model, store } = setUp(payload, { layer: 1 });
+    const parts = layerReplies(5, 1, 3);
+    expect(parts).toHaveLength(3);
+    for (const part of parts.slice(0, 2)) model.pythonSends(...part);
+    expect(store.get().data?.stack("self").hasLayer(1)).toBe(false);
+    expect(model.sent.filter((message) => message.type === "layers")).toHaveLength(1); // no new request before the answer's last part
+    model.pythonSends(...parts[2]!);
+    store.flush();
+    const stack = store.get().data!.stack("self");
+    expect(stack.hasLayer(1)).toBe(true);
+    for (let head = 0; head < 2; head++) {
+      for (let row = 0; row < 4; row++) {
+        expect(stack.codeScale(1, head, row) * 255).toBeCloseTo(scales[(1 * 2 + head) * 4 + row]!, 6);
+        for (let col = 0; col < 4; col++) expect(Math.abs(stack.value(1, head, row, col) - WEIGHTS[1]![head]![row]![col]!)).toBeLessThanOrEqual(scales[(1 * 2 + head) * 4 + row]! / 510 + 1e-7);
+      }
+    }
+    expect(model.sent.at(-1)).toEqual({ type: "layers", version: 5, stack: "self", layers: [0] });
   });
 
   it("drops layers for replaced data and asks again for the new data", () => {
@@ -155,10 +241,13 @@ describe("analysis traits (issue #10)", () => {
     expect(store.get().combine).toBe("none");
 
     actions.compare("tuned");
-    expect(model.sent.at(-1)).toEqual({ type: "compare", model: "tuned" });
+    expect(model.sent.at(-1)).toEqual({ type: "compare", request: 1, model: "tuned" });
     expect(store.get().pending).toBe(true);
     const ab = makePayload([{ weights: WEIGHTS, name: "a" }, { weights: WEIGHTS, name: "b" }], 2);
     model.pythonSets("_compare", { ...ab, model: "tuned", level: "tokens", caption: "", layer_map: [0, 1, 2], change: [] });
+    store.flush();
+    expect(store.get().compare).toBeNull(); // held back until Python answers the request
+    model.pythonSets("_request", 1);
     store.flush();
     expect(store.get().compare?.model).toBe("tuned");
     expect(store.get().pending).toBe(false);
@@ -166,6 +255,37 @@ describe("analysis traits (issue #10)", () => {
     model.pythonSets("_compare", {});
     store.flush();
     expect(store.get().compare).toBeNull();
+  });
+
+  it("fetches the comparison's shown layers on demand, in parts, apart from _data's layers", () => {
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }, 4));
+    const ab = makePayload([{ weights: WEIGHTS, name: "a", missing: [0, 1, 2] }, { weights: WEIGHTS, name: "b", missing: [0, 1, 2] }], 9);
+    model.pythonSets("_compare", { ...ab, model: "tuned", level: "tokens", caption: "", layer_map: [0, 2, 2], change: [] });
+    store.flush();
+    const asked = () => model.sent.filter((message) => message.type === "compare_layers");
+    expect(asked()).toEqual([{ type: "compare_layers", version: 9, stack: "a", layers: [0] }]);
+    const [first, second] = layerReplies(9, 0, 4, { stack: "a", source: "compare" });
+    model.pythonSends(...first!);
+    store.flush();
+    expect(store.get().compare!.a.hasLayer(0)).toBe(false); // half a layer is not a layer
+    expect(asked()).toHaveLength(1);
+    model.pythonSends(...second!);
+    store.flush();
+    expect(store.get().compare!.a.hasLayer(0)).toBe(true);
+    expect(store.get().data!.stack("self").hasLayer(0)).toBe(true); // _data is untouched by compare layers
+    expect(asked().at(-1)).toEqual({ type: "compare_layers", version: 9, stack: "b", layers: [0] });
+    model.pythonSends(...layerReply(9, 0).map((part, index) => (index === 0 ? { ...(part as LayerMessage), stack: "b", source: "compare" } : part)) as [LayerMessage, DataView[]]);
+    store.flush();
+    const compare = store.get().compare!;
+    expect(Math.abs(compare.b.value(0, 1, 2, 3) - WEIGHTS[0]![1]![2]![3]!)).toBeLessThanOrEqual(1 / 255);
+    const revision = store.get().compareRevision;
+    expect(revision).toBeGreaterThan(0);
+    actions.update({ layer: 1 }); // A's layer 1 meets B's layer 2: only those are asked for
+    store.flush();
+    expect(asked().at(-1)).toEqual({ type: "compare_layers", version: 9, stack: "a", layers: [1] });
+    model.pythonSends(...layerReplies(9, 1, 8, { stack: "a", source: "compare" })[0]!);
+    store.flush();
+    expect(asked().at(-1)).toEqual({ type: "compare_layers", version: 9, stack: "b", layers: [2] });
   });
 
   it("asks Python for head statistics once per data version and stack", () => {

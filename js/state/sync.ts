@@ -2,7 +2,8 @@ import type { AnyModel } from "@anywidget/types";
 import { AttentionData } from "../data/attention";
 import { toDataView } from "../data/decode";
 import { decodeCompare } from "../data/compare";
-import type { LayerMessage, PageMessage, Payload } from "../data/protocol";
+import type { KernelMessage, PageMessage, Payload } from "../data/protocol";
+import { CompareFetcher } from "./compareFetcher";
 import type { Store } from "./store";
 import type { ViewState } from "./viewState";
 
@@ -47,16 +48,24 @@ export interface Actions {
   /** Change view state; keys with a Python twin are sent to the kernel. */
   update(patch: SyncedPatch & Partial<Pick<ViewState, "hover">>): void;
   run(request: RunRequest): void;
-  /** Ask Python to compare with a second model ("" to stop). */
+  /** Ask Python to compare with a second model among `models` ("" to stop); answered like a run, via `_request`. */
   compare(model: string): void;
 }
 
 // The model's state, read loosely: traits are validated in Python.
 type Model = AnyModel<Record<string, any>>;
 
+/** How long a refusal from Python stays in the error line. */
+export const NOTICE_MS = 6000;
+
 /**
  * Keeps the store and the model in step and fetches layers the page lacks.
  * Returns the actions panels use and a cleanup function.
+ *
+ * While a run sent from this page is unanswered, Python's changes are held back:
+ * answers to older submissions are dropped, and the answer to the last one (its
+ * request id arrives in `_request`, with the new state or an error) brings the
+ * whole state in at once.
  */
 export function connect(model: Model, store: Store<ViewState>): { actions: Actions; disconnect: () => void } {
   const cleanups: Array<() => void> = [];
@@ -65,21 +74,56 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
     cleanups.push(() => model.off(event, callback));
   };
 
-  const initial: Partial<ViewState> = {};
+  let awaiting: number | null = null; // the request id of this page's last unanswered run
+  let lastRequest = 0;
+  let decoded: unknown = undefined; // the `_data` object last decoded, so an answer decodes it once
+  const readData = (): Partial<ViewState> => {
+    const payload = model.get("_data");
+    if (payload === decoded) return {};
+    decoded = payload;
+    return { ...decodePayload(payload, store), hover: null };
+  };
+  const readTraits = (): Partial<ViewState> => {
+    const patch: Partial<ViewState> = {};
+    for (const [key, trait] of Object.entries(TRAITS) as [SyncedKey, string][]) {
+      (patch as Record<string, unknown>)[key] = model.get(trait);
+    }
+    return patch;
+  };
+
   for (const [key, trait] of Object.entries(TRAITS) as [SyncedKey, string][]) {
-    (initial as Record<string, unknown>)[key] = model.get(trait);
     listen(`change:${trait}`, () => {
-      const patch: Partial<ViewState> = { [key]: model.get(trait) };
-      // Python answered a run: success swaps `_data`, failure sets `error`; `busy` ends either way.
-      if (key === "busy" && !model.get("busy")) patch.pending = false;
-      if (key === "error" && model.get("error")) patch.pending = false;
-      store.set(patch);
+      if (awaiting !== null) return; // a newer submission is in flight: its answer brings everything
+      store.set({ [key]: model.get(trait) });
     });
   }
-  store.set({ ...initial, ...decodePayload(model.get("_data"), store) });
-  listen("change:_data", () => store.set({ ...decodePayload(model.get("_data"), store), pending: false, hover: null }));
-  store.set(decodeCompare(model.get("_compare")));
-  listen("change:_compare", () => store.set({ ...decodeCompare(model.get("_compare")), pending: false }));
+  let comparedPayload: unknown = undefined; // the `_compare` object last decoded
+  const readCompare = (): Partial<ViewState> => {
+    const payload = model.get("_compare");
+    if (payload === comparedPayload) return {};
+    comparedPayload = payload;
+    return decodeCompare(payload);
+  };
+  store.set({ ...readTraits(), ...readData(), ...readCompare() });
+  listen("change:_data", () => {
+    if (awaiting === null) store.set(readData());
+  });
+  listen("change:_compare", () => {
+    if (awaiting === null) store.set(readCompare());
+  });
+  listen("change:_request", () => {
+    if (awaiting === null || model.get("_request") !== awaiting) return;
+    awaiting = null;
+    store.set({ ...readTraits(), ...readData(), ...readCompare(), pending: false });
+  });
+
+  let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  const showNotice = (notice: string) => {
+    clearTimeout(noticeTimer);
+    store.set({ notice });
+    noticeTimer = setTimeout(() => store.set({ notice: "" }), NOTICE_MS);
+  };
+  cleanups.push(() => clearTimeout(noticeTimer));
 
   cleanups.push(store.subscribe(() => askHeadStats()));
   let statsAsked = "";
@@ -95,9 +139,16 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
   };
 
   const fetcher = new LayerFetcher(model, store);
-  listen("msg:custom", (content: LayerMessage, buffers: Array<DataView | ArrayBuffer>) => fetcher.receive(content, buffers));
+  const compareFetcher = new CompareFetcher(model, store);
+  listen("msg:custom", (content: KernelMessage, buffers: Array<DataView | ArrayBuffer>) => {
+    if (content?.type === "refused" && typeof content.message === "string") showNotice(content.message);
+    else if (content?.type === "layer" && content.source === "compare") compareFetcher.receive(content, buffers);
+    else fetcher.receive(content, buffers);
+  });
   cleanups.push(store.subscribe(() => fetcher.request()));
   fetcher.request();
+  cleanups.push(store.subscribe(() => compareFetcher.request()));
+  compareFetcher.request();
 
   const actions: Actions = {
     update(patch) {
@@ -112,17 +163,21 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
       if (synced) model.save_changes();
     },
     run(request) {
-      const message: PageMessage = { type: "run" };
+      lastRequest = Math.max(lastRequest, Number(model.get("_request")) || 0) + 1;
+      const message: PageMessage = { type: "run", request: lastRequest };
       if (request.sentence !== undefined) message.sentence = request.sentence;
       if (request.sentenceB !== undefined) message.sentence_b = request.sentenceB;
       if (request.target !== undefined) message.target = request.target;
       if (request.model !== undefined) message.model = request.model;
+      awaiting = lastRequest;
       store.set({ pending: true });
       model.send(message);
     },
     compare(modelName) {
-      const message: PageMessage = { type: "compare", model: modelName };
-      if (modelName !== "") store.set({ pending: true }); // stopping has no answer to wait for
+      lastRequest = Math.max(lastRequest, Number(model.get("_request")) || 0) + 1;
+      const message: PageMessage = { type: "compare", request: lastRequest, model: modelName };
+      awaiting = lastRequest;
+      store.set({ pending: true });
       model.send(message);
     },
   };
@@ -164,20 +219,24 @@ class LayerFetcher {
     this.model.send(message);
   }
 
-  receive(content: LayerMessage, buffers: Array<DataView | ArrayBuffer>): void {
+  receive(content: KernelMessage, buffers: Array<DataView | ArrayBuffer>): void {
     if (content?.type !== "layer") return;
     const { data, dataRevision } = this.store.get();
-    if (content.version === this.inFlight) this.inFlight = null; // a late answer for replaced data changes nothing
+    const [heads = 0, rows = 0] = content.shape ?? [];
+    const last = content.stop === heads * rows; // the answer's final part
+    if (last && content.version === this.inFlight) this.inFlight = null; // a late answer for replaced data changes nothing
     if (data && data.version === content.version && buffers[0]) {
       try {
-        data.stack(content.stack).setLayerFromBuffer(content.layer, content.dtype, content.shape, toDataView(buffers[0]));
-        this.store.set({ dataRevision: dataRevision + 1 });
+        const scales = buffers[1] ? toDataView(buffers[1]) : null;
+        if (data.stack(content.stack).setChunk(content.layer, content.start, content.stop, toDataView(buffers[0]), scales)) {
+          this.store.set({ dataRevision: dataRevision + 1 });
+        }
       } catch (error) {
         this.store.set({ error: `could not read layer ${content.layer}: ${(error as Error).message}` });
         return; // do not loop on a layer that cannot be read
       }
     }
-    this.request();
+    if (last) this.request();
   }
 }
 

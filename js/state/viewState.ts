@@ -34,6 +34,8 @@ export interface ViewState {
   /** A run was sent from the page and Python has not answered yet. */
   pending: boolean;
   error: string;
+  /** Python refused a value set in the page (shown for a few seconds beside `error`). */
+  notice: string;
   notes: string[];
   shapes: Record<string, number[]>;
   /** Issue #10: rollout or raw, tokens or words, a second model, head statistics. */
@@ -41,6 +43,8 @@ export interface ViewState {
   granularity: "tokens" | "words";
   compareTo: string;
   compare: CompareData | null;
+  /** Bumped when a layer of the comparison arrives (they come on demand, under 1 MiB per message). */
+  compareRevision: number;
   headStats: HeadStatsPayload | null;
 }
 
@@ -65,11 +69,13 @@ export const initialViewState: ViewState = {
   busy: false,
   pending: false,
   error: "",
+  notice: "",
   notes: [],
   shapes: {},
   combine: "none",
   granularity: "tokens",
   compareTo: "",
   compare: null,
+  compareRevision: 0,
   headStats: null,
 };

@@ -3,7 +3,7 @@
 ``_head_stats``: ``{stack, version, summary, columns: {name: [value per head]}}``, NaN as null
 (JSON has no NaN); ``version`` is the ``_data`` version the page asked for.
 ``_compare``: a ``_data``-like payload with stacks ``"a"`` and ``"b"`` aligned over the same
-rows and columns, plus ``level``, ``caption``, ``layer_map`` and ``change`` (``[layer, head,
+rows and columns (under 1 MiB of buffers: the page asks for other layers with ``compare_layers``), plus ``level``, ``caption``, ``layer_map`` and ``change`` (``[layer, head,
 mean JS divergence]``, largest first).
 """
 
@@ -29,14 +29,19 @@ def head_stats_payload(stack: str, columns: dict[str, np.ndarray], summary: str,
     }
 
 
-def comparison_payload(comparison: Comparison, model_b: str, version: int) -> dict:
-    """The ``_compare`` trait for one comparison."""
+def encoded_comparison(comparison: Comparison, model_b: str, version: int) -> EncodedExtraction:
+    """A and B as one encoded extraction with stacks ``"a"`` and ``"b"``, to answer layer requests."""
     pair = Extraction(
         stacks={"a": replace(comparison.a, name="a"), "b": replace(comparison.b, name="b")}, model_name=model_b
     )
-    # B's layers that no layer of A is matched with are never shown: leave them out.
-    eager = {"a": list(range(comparison.a.n_layers)), "b": sorted(set(comparison.layer_map))}
-    payload = EncodedExtraction(pair, version).payload(eager)
+    return EncodedExtraction(pair, version)
+
+
+def comparison_payload(comparison: Comparison, encoded: EncodedExtraction, layer: int) -> dict:
+    """The ``_compare`` trait: under ``EAGER_BYTES`` of buffers, with A's ``layer`` and the layer of B
+    it is matched with when they fit; the page asks for other layers as it shows them."""
+    layer = min(max(layer, 0), comparison.a.n_layers - 1)
+    payload = encoded.bounded_payload([("a", layer), ("b", comparison.layer_map[layer])])
     payload.update(
         level=comparison.level,
         caption=comparison.caption,

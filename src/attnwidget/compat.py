@@ -179,7 +179,10 @@ def _part(
     shape = given_shape(attention)  # shapes show what the user passed, before include_layers
     if include_layers is not None:
         attention = _select_layers(attention, include_layers)
-    part = stack_from_tensors(attention, tokens, col_tokens=col_tokens, sentence_b_start=sentence_b_start, name=name)
+    # A copy, as from_attentions makes: the widget owns what it shows (read-only), the caller's tensor stays theirs.
+    part = stack_from_tensors(
+        attention, tokens, col_tokens=col_tokens, sentence_b_start=sentence_b_start, name=name, copy=True
+    )
     return part._replace(shape=shape)
 
 

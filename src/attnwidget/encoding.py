@@ -41,14 +41,31 @@ def row_scales(attention: np.ndarray) -> np.ndarray:
     return attention.max(axis=-1).astype(np.float32, copy=False)
 
 
+QUANTIZE_CHUNK_VALUES = 2**18
+"""Values scaled per step: 2 MB of float64 temporaries stay in cache, and large layers never double in memory."""
+
+
 def quantize_rows(values: np.ndarray, scales: np.ndarray) -> np.ndarray:
-    """Values (..., cols) with their row maxima (...,) -> uint8 codes, 255 at each row's maximum."""
-    safe = np.where(scales > 0, scales, 1.0).astype(np.float32)
-    factor = (QUANT_LEVELS / safe)[..., None]
-    scaled = np.multiply(values, factor, dtype=np.float32)
-    scaled += 0.5  # round half up on non-negative values, then truncate in the cast
-    np.clip(scaled, 0, QUANT_LEVELS, out=scaled)
-    return scaled.astype(np.uint8)
+    """Values (..., cols) with their row maxima (...,) -> uint8 codes, 255 at each row's maximum.
+
+    The scaling runs in float64: in float32, ``255 * v / m`` is rounded before the
+    rounding to a code, and a value near a code boundary then lands on the wrong
+    side, off by more than ``m / 510``.
+    """
+    if values.size == 0:
+        return np.zeros(values.shape, dtype=np.uint8)
+    cols = values.shape[-1]
+    flat_values = values.reshape(-1, cols)
+    flat_scales = scales.reshape(-1).astype(np.float64)
+    factors = (QUANT_LEVELS / np.where(flat_scales > 0, flat_scales, 1.0))[:, None]
+    codes = np.empty(flat_values.shape, dtype=np.uint8)
+    step = max(1, QUANTIZE_CHUNK_VALUES // max(cols, 1))
+    for start in range(0, flat_values.shape[0], step):
+        scaled = np.multiply(flat_values[start : start + step], factors[start : start + step], dtype=np.float64)
+        scaled += 0.5  # round half up on non-negative values, then truncate in the cast
+        np.clip(scaled, 0, QUANT_LEVELS, out=scaled)
+        codes[start : start + step] = scaled
+    return codes.reshape(values.shape)
 
 
 def dequantize_rows(codes: np.ndarray, scales: np.ndarray) -> np.ndarray:

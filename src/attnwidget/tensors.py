@@ -8,8 +8,10 @@ Accepted forms of ``attention``:
   which is ``torch.stack`` of that tuple.
 
 The result is one float32 C-contiguous ``(layers, heads, rows, cols)`` array: a
-float32 contiguous numpy array or CPU tensor is used as is (no copy; the widget
-then shares its memory), anything else is copied exactly once.
+float32 contiguous numpy array or CPU tensor is used as is unless ``copy=True``
+(the widget asks for a copy, so that changing the caller's tensor afterwards
+cannot make Python and the page disagree), anything else is copied exactly once.
+The size is checked against ``max_attention_bytes`` before anything is converted.
 
 Everything is checked, with messages naming what was expected and what was
 given: batch size, shape against the tokens, heads per layer, NaN/inf and
@@ -26,7 +28,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
-from .extraction import is_causal
+from .extraction import DEFAULT_MAX_ATTENTION_BYTES, AttentionSize, check_attention_budget, is_causal
 from .result import SELF, STACK_ORDER, AttentionStack, Extraction
 from .tokens import looks_special
 
@@ -53,6 +55,8 @@ def extraction_from_tensors(
     col_tokens: Sequence[str] | None = None,
     sentence_b_start: int | None = None,
     name: str = SELF,
+    copy: bool = False,
+    max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
 ) -> Extraction:
     """An ``Extraction`` of one stack from attention the user computed.
 
@@ -60,7 +64,15 @@ def extraction_from_tensors(
     for cross-attention), the columns too. ``sentence_b_start`` is the index of
     sentence B's first token in a self-attention sentence pair.
     """
-    part = stack_from_tensors(attention, tokens, col_tokens=col_tokens, sentence_b_start=sentence_b_start, name=name)
+    part = stack_from_tensors(
+        attention,
+        tokens,
+        col_tokens=col_tokens,
+        sentence_b_start=sentence_b_start,
+        name=name,
+        copy=copy,
+        max_attention_bytes=max_attention_bytes,
+    )
     return combine_stacks([part])
 
 
@@ -71,13 +83,16 @@ def stack_from_tensors(
     col_tokens: Sequence[str] | None = None,
     sentence_b_start: int | None = None,
     name: str = SELF,
+    copy: bool = False,
+    max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
 ) -> TensorStack:
     """Validate and convert one stack's attention and tokens (see the module docstring)."""
     if name not in STACK_ORDER:
         raise ValueError(f"name must be one of {list(STACK_ORDER)}, got {name!r}")
     row_tokens = check_tokens(tokens, "tokens")
     columns = row_tokens if col_tokens is None else check_tokens(col_tokens, "col_tokens")
-    array, shape = attention_array(attention)
+    check_attention_budget([_given_size(attention)], max_attention_bytes)
+    array, shape = attention_array(attention, copy=copy)
     _check_shape_matches(array, row_tokens, columns, col_tokens is not None)
     b_start = _check_b_start(sentence_b_start, len(row_tokens), col_tokens is not None)
     check_values(array)
@@ -113,7 +128,16 @@ def combine_stacks(parts: Sequence[TensorStack]) -> Extraction:
 # ---- conversion -------------------------------------------------------------------------
 
 
-def attention_array(attention: Any) -> tuple[np.ndarray, list[int]]:
+def _given_size(attention: Any) -> AttentionSize | None:
+    """The float32 size the attention will take, read from shapes alone (nothing converted yet)."""
+    shape = given_shape(attention) if attention is not None else []
+    if len(shape) not in (4, 5):
+        return None  # attention_array names the problem
+    layers, *middle, rows, cols = shape
+    return AttentionSize(layers, int(np.prod(middle)), rows, cols)
+
+
+def attention_array(attention: Any, *, copy: bool = False) -> tuple[np.ndarray, list[int]]:
     """Any accepted form -> (float32 C-contiguous (layers, heads, rows, cols), the shape as given)."""
     if isinstance(attention, (tuple, list)):
         return _stack_per_layer(attention), given_shape(attention)
@@ -130,6 +154,8 @@ def attention_array(attention: Any) -> tuple[np.ndarray, list[int]]:
             f"got {tuple(shape)}"
             + ("; for a single layer pass attention[None]" if array.ndim == 3 else "")
         )
+    if copy:
+        return np.array(array, dtype=np.float32, order="C", copy=True), shape
     return np.ascontiguousarray(array, dtype=np.float32), shape  # no copy if already float32 and contiguous
 
 

@@ -12,9 +12,8 @@ from dataclasses import replace
 from .analysis import rollout_by_head, stack_word_ids, word_attention, word_groups, word_labels
 from .extraction import is_causal
 from .result import CROSS, AttentionStack, Extraction
+from .validation import check_display_setting
 
-COMBINES = ("none", "rollout")
-GRANULARITIES = ("tokens", "words")
 ROLLOUT_RESIDUAL = 0.5
 
 
@@ -28,10 +27,8 @@ def shown_extraction(extraction: Extraction, combine: str = "none", granularity:
     ``granularity="words"``: sub-word tokens become words (:func:`word_attention`).
     Rollout is taken over tokens first, then read as words.
     """
-    if combine not in COMBINES:
-        raise ValueError(f"combine must be one of {list(COMBINES)}, got {combine!r}")
-    if granularity not in GRANULARITIES:
-        raise ValueError(f"granularity must be one of {list(GRANULARITIES)}, got {granularity!r}")
+    check_display_setting("combine", combine)
+    check_display_setting("granularity", granularity)
     if combine == "none" and granularity == "tokens":
         return extraction
     stacks = {name: shown_stack(stack, combine, granularity) for name, stack in extraction.stacks.items()}

@@ -7,7 +7,7 @@ what to send when, and turns page requests into calls.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,15 +15,18 @@ import anywidget
 import numpy as np
 import traitlets as t
 
+from . import validation as rules
 from .analysis import head_stats_columns
 from .analysis import layer_summary as summarize_layers
-from .analysis_payload import comparison_payload, head_stats_payload
+from .analysis_payload import comparison_payload, encoded_comparison, head_stats_payload
 from .compare import Comparison, compare_extractions
 from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
-from .models import ModelSpec, load_model
-from .payload import EAGER_BYTES, EncodedExtraction
+from .models import LoadedModel, ModelSpec, load_model
+from .page import PageSide, _describe
+from .payload import EncodedExtraction
 from .result import Extraction
-from .views import COMBINES, GRANULARITIES, shown_extraction
+from .validation import StackShape
+from .views import shown_extraction
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,22 +52,46 @@ def _bundle(name: str) -> str | Path:
             "in the repository, or install the package with pip, which builds it"
         ) from None
 
-DIRECTIONS = ("attends_to", "attended_by")
-PAIR_FILTERS = ("all", "aa", "ab", "ba", "bb")
+def _checked(default: Any) -> t.Any:
+    """A synced view-state trait whose every value, None included, goes through the validator."""
+    trait = t.Any(default)
+    trait.allow_none = False  # traitlets' Any lets None skip validation otherwise
+    return trait.tag(sync=True)
 
 
-class AttentionWidget(anywidget.AnyWidget):
+_VIEW_TRAITS = (
+    "combine",
+    "granularity",
+    "stack",
+    "direction",
+    "layer",
+    "heads",
+    "focus",
+    "pair_filter",
+    "hide_special",
+    "threshold",
+)
+"""In the order the constructor applies them: ranges depend on the words or tokens, the stack and direction."""
+
+_INPUT_TRAITS = ("sentence", "sentence_b", "target", "model")
+
+
+class AttentionWidget(PageSide, anywidget.AnyWidget):
     """A live, linked view of a Transformer's attention for one input.
 
     >>> w = AttentionWidget("He went to the bank to deposit money.", model="offline")
     >>> w.attention.shape   # (layers, heads, tokens, tokens), float32
     >>> w.layer = 3         # the page follows; clicks in the page update w.layer
+
+    Every value of the view state is checked by the rules in ``validation.py``, the
+    same for the constructor, assignment and the page; see the README's API section.
     """
 
     _esm = _bundle("widget.js")
     _css = _bundle("widget.css")
 
-    # The input. Setting `sentence`, `sentence_b`, `target` or `model` from Python re-runs the model.
+    # The input. Setting `sentence`, `sentence_b`, `target` or `model` from Python re-runs the model;
+    # the page cannot set them, it sends a `run` message.
     sentence = t.Unicode("").tag(sync=True)
     sentence_b = t.Unicode("").tag(sync=True)  # the second sentence of a pair, "" for none
     target = t.Unicode("").tag(sync=True)  # an encoder-decoder's decoder text, "" to generate one
@@ -72,15 +99,20 @@ class AttentionWidget(anywidget.AnyWidget):
     models = t.List(t.Unicode()).tag(sync=True)  # choices for the page's model selector
     has_model = t.Bool(True).tag(sync=True)  # False for user tensors: no sentence box
 
-    # View state, shared by every panel and by Python.
-    stack = t.Unicode("self").tag(sync=True)  # which attention: self, encoder, decoder, cross
-    layer = t.Int(0).tag(sync=True)
-    heads = t.List(t.Int()).tag(sync=True)
-    focus = t.Int(None, allow_none=True).tag(sync=True)  # token index, or None
-    direction = t.Enum(DIRECTIONS, default_value="attends_to").tag(sync=True)
-    pair_filter = t.Enum(PAIR_FILTERS, default_value="all").tag(sync=True)
-    hide_special = t.Bool(False).tag(sync=True)
-    threshold = t.Float(0.0, min=0.0, max=1.0).tag(sync=True)
+    # View state, shared by every panel and by Python; the only traits the page may set.
+    # Typed Any: `validation.py` checks them (a bool is not an int, NaN is not a threshold).
+    stack = _checked("self")  # which attention: self, encoder, decoder, cross
+    layer = _checked(0)
+    heads = _checked([])
+    focus = _checked(None)  # token index, or None
+    direction = _checked("attends_to")
+    pair_filter = _checked("all")
+    hide_special = _checked(False)
+    threshold = _checked(0.0)
+    # Analysis (issue #10): what the values are. Rollout up to each layer instead of the layer
+    # alone; words instead of sub-word tokens. Every panel shows the chosen form.
+    combine = _checked("none")
+    granularity = _checked("tokens")
 
     # Read-outs. `tokens` are the shown stack's rows ("from"), `col_tokens` its columns ("to"):
     # the same list except for cross-attention, where rows are decoder and columns encoder tokens.
@@ -92,11 +124,9 @@ class AttentionWidget(anywidget.AnyWidget):
     busy = t.Bool(False).tag(sync=True)
 
     _data = t.Dict().tag(sync=True)
+    _request = t.Int(0).tag(sync=True)  # the page's run request the current state answers
 
-    # Analysis (issue #10). `combine` and `granularity` change what every panel shows;
-    # `compare_to` names a second model run on the same input ("" for none).
-    combine = t.Enum(COMBINES, default_value="none").tag(sync=True)
-    granularity = t.Enum(GRANULARITIES, default_value="tokens").tag(sync=True)
+    # A second model run on the same input ("" for none); the page picks one with a `compare` message.
     compare_to = t.Unicode("").tag(sync=True)
     _head_stats = t.Dict().tag(sync=True)  # head_stats() of one stack as JSON columns, when the page asks
     _compare = t.Dict().tag(sync=True)  # A and B aligned, for the compare panel; {} for none
@@ -114,43 +144,56 @@ class AttentionWidget(anywidget.AnyWidget):
         stream: bool = True,
         max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
         compare_to: ModelSpec | None = None,
-        combine: str = "none",
-        granularity: str = "tokens",
         _extraction: Extraction | None = None,
         **kwargs: Any,
     ) -> None:
+        view = {name: kwargs.pop(name) for name in _VIEW_TRAITS if name in kwargs}
+        view["layer"] = layer
+        if heads is not None:
+            view["heads"] = heads
         super().__init__(**kwargs)
         self._raw: Extraction | None = None  # the extraction as the model returned it
-        self._comparison: Comparison | None = None
-        self._compare_spec: ModelSpec | None = None  # the second model, loaded
-        self._b_extraction: Extraction | None = None  # its run on the current input
         self._raw_version = 0  # the _version at which _raw arrived: rollout or words do not change it
         self._stats: tuple[tuple[int, str], dict] | None = None  # ((raw version, stack), head_stats_columns)
-        self._applying = True  # the analysis traits below apply with the first extraction
-        self.combine, self.granularity = combine, granularity
-        self._applying = False
+        self._comparison: Comparison | None = None
+        self._compare_encoded: EncodedExtraction | None = None  # the comparison, for compare_layers requests
+        self._compare_spec: ModelSpec | None = None  # the second model, loaded
+        self._b_extraction: Extraction | None = None  # its run on the current input
         self._model_spec: ModelSpec | None = None
         self._encoded: EncodedExtraction | None = None
         self._version = 0
         self._stream = stream
         self._max_attention_bytes = max_attention_bytes
-        self._applying = False  # set while this class writes traits it also observes
-
-        if _extraction is None:
-            check_sentence(sentence, "sentence")
-            loaded = load_model(model)
-            self._model_spec = loaded
-            _extraction = extract(
-                loaded, sentence, sentence_b=sentence_b, target=target, max_attention_bytes=max_attention_bytes
-            )
-            self.models = _model_choices(loaded.name, models)
-        else:
-            self.has_model = False
-        inputs = _Inputs(sentence or "", sentence_b or "", target or "")
-        self._apply(_extraction, inputs, layer=layer, heads=heads)
+        self._committing = False  # set while this class writes the traits a re-run changes
+        self._prepared: _Prepared | None = None
+        self._closed = False
+        try:
+            for name in rules.DISPLAY_SETTINGS:  # before the first encoding, which shows them
+                if name in view:
+                    setattr(self, name, view.pop(name))
+            if _extraction is None:
+                check_sentence(sentence, "sentence")
+                for text, what in ((sentence, "sentence"), (sentence_b, "sentence_b"), (target, "target")):
+                    if text is not None:
+                        rules.check_text(text, what)
+                inputs = _Inputs(sentence or "", sentence_b or "", target or "")
+                prepared = self._prepare(inputs, model)
+                self.models = _model_choices(prepared.model_name, models)
+            else:
+                self.has_model = False
+                prepared = self._prepared_from(_extraction, _Inputs(""), None)
+            self._commit(prepared)
+            self._set_view(view)
+            if (self.stack, self.layer) != (prepared.stack, prepared.layer):
+                self._data = self._state_payload()  # send the chosen layer up front, not layer 0
+            if compare_to is not None:
+                if isinstance(compare_to, str):
+                    rules.check_text(compare_to, "compare_to")
+                self._start_comparison(compare_to)
+        except BaseException:
+            self.close()
+            raise
         self.on_msg(self._on_page_message)
-        if compare_to is not None:
-            self._start_comparison(compare_to)
 
     @classmethod
     def from_attentions(
@@ -162,6 +205,7 @@ class AttentionWidget(anywidget.AnyWidget):
         sentence_b_start: int | None = None,
         layer: int = 0,
         heads: list[int] | None = None,
+        max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
         **kwargs: Any,
     ) -> AttentionWidget:
         """A widget for attention you already have, with no model behind it (no sentence box).
@@ -169,13 +213,27 @@ class AttentionWidget(anywidget.AnyWidget):
         ``attention`` is what Hugging Face returns (a tuple of ``(1, heads, n, n)``
         tensors, one per layer) or one ``(layers, heads, n, n)`` numpy or torch array.
         ``col_tokens`` names the columns when they differ from the rows (cross-attention).
+        The widget keeps its own read-only copy: changing ``attention`` afterwards
+        (``attn.zero_()``) changes neither ``w.attention`` nor the page. Inputs over
+        ``max_attention_bytes`` (as float32) are refused before anything is converted.
+        Tokens with lone surrogates are shown with U+FFFD in the page.
         """
         from .tensors import extraction_from_tensors
 
         extraction = extraction_from_tensors(
-            attention, tokens, col_tokens=col_tokens, sentence_b_start=sentence_b_start
+            attention,
+            tokens,
+            col_tokens=col_tokens,
+            sentence_b_start=sentence_b_start,
+            copy=True,
+            max_attention_bytes=max_attention_bytes,
         )
-        return cls(_extraction=extraction, layer=layer, heads=heads, **kwargs)
+        return cls(_extraction=extraction, layer=layer, heads=heads, max_attention_bytes=max_attention_bytes, **kwargs)
+
+    def close(self) -> None:
+        """Close the widget: the page removes it, and it no longer re-runs."""
+        self._closed = True
+        super().close()
 
     # ---- the arrays, for Python users -------------------------------------------------
 
@@ -193,7 +251,7 @@ class AttentionWidget(anywidget.AnyWidget):
 
     @property
     def attention(self) -> np.ndarray:
-        """The shown stack's attention, float32 (layers, heads, rows, cols), exactly as the model returned it."""
+        """The shown stack's attention, float32 (layers, heads, rows, cols), read-only, as the model returned it."""
         return self.extraction.stacks[self.stack].attention
 
     @property
@@ -204,41 +262,32 @@ class AttentionWidget(anywidget.AnyWidget):
     def n_heads(self) -> int:
         return self.extraction.stacks[self.stack].n_heads
 
-    # ---- validation of the view state -------------------------------------------------
+    # ---- validation of the view state (rules in validation.py) ----------------------------
 
-    @t.validate("layer")
-    def _valid_layer(self, proposal: t.Bunch) -> int:
-        layer = proposal["value"]
-        if self._encoded is not None and not 0 <= layer < self.n_layers:
-            raise t.TraitError(f"layer must be between 0 and {self.n_layers - 1}, got {layer}")
-        return layer
+    @t.validate(*_VIEW_TRAITS)
+    def _valid_view_value(self, proposal: t.Bunch) -> Any:
+        name = proposal["trait"].name
+        try:
+            if name in rules.DISPLAY_SETTINGS:
+                return rules.check_display_setting(name, proposal["value"])
+            if self._encoded is None:  # only while constructing: _commit sets them from the data
+                return proposal["value"]
+            return rules.check_view_value(
+                name, proposal["value"], stacks=self._stack_shapes(), stack=self.stack, direction=self.direction
+            )
+        except ValueError as error:
+            raise t.TraitError(str(error)) from None
 
-    @t.validate("heads")
-    def _valid_heads(self, proposal: t.Bunch) -> list[int]:
-        heads = list(proposal["value"])
-        if self._encoded is not None:
-            wrong = [head for head in heads if not 0 <= head < self.n_heads]
-            if wrong:
-                raise t.TraitError(f"heads must be between 0 and {self.n_heads - 1}, got {wrong}")
-        if len(set(heads)) != len(heads):
-            raise t.TraitError(f"heads must not repeat, got {heads}")
-        return sorted(heads)
+    def _stack_shapes(self) -> dict[str, StackShape]:
+        """The shown stacks' dimensions: focus indexes words when granularity is words."""
+        assert self._encoded is not None
+        return self._encoded.shapes()
 
-    @t.validate("focus")
-    def _valid_focus(self, proposal: t.Bunch) -> int | None:
-        focus = proposal["value"]
-        if focus is not None and self._encoded is not None:
-            size = self._focus_axis_size()
-            if not 0 <= focus < size:
-                raise t.TraitError(f"focus must be None or a token index between 0 and {size - 1}, got {focus}")
-        return focus
-
-    @t.validate("stack")
-    def _valid_stack(self, proposal: t.Bunch) -> str:
-        name = proposal["value"]
-        if self._encoded is not None and name not in self.extraction.stacks:
-            raise t.TraitError(f"stack must be one of {list(self.extraction.stacks)}, got {name!r}")
-        return name
+    def _set_view(self, view: dict[str, Any]) -> None:
+        """View state given to the constructor, checked exactly as an assignment would be."""
+        for name in _VIEW_TRAITS:
+            if name in view:
+                setattr(self, name, view[name])
 
     @t.observe("stack", "direction")
     def _keep_view_in_range(self, change: t.Bunch) -> None:
@@ -258,30 +307,41 @@ class AttentionWidget(anywidget.AnyWidget):
         self.set_trait("col_tokens", list(stack.col_tokens))
 
     def _focus_axis_size(self) -> int:
-        stack = self.shown.stacks[self.stack]
-        tokens = stack.row_tokens if self.direction == "attends_to" else stack.col_tokens
-        return len(tokens)
+        return rules.focus_axis_size(self._stack_shapes()[self.stack], self.direction)
 
     # ---- re-running -------------------------------------------------------------------
 
-    @t.observe("sentence", "sentence_b", "target", "model")
-    def _rerun_from_python(self, change: t.Bunch) -> None:
-        if self._applying:
-            return
-        model = self.model if change["name"] == "model" else self._model_spec
-        try:
-            self._run(_Inputs(self.sentence, self.sentence_b, self.target), model)
-        except Exception:
-            self._applying = True
-            try:
-                setattr(self, change["name"], change["old"])
-            finally:
-                self._applying = False
-            raise
-
-    def _run(self, inputs: _Inputs, model: ModelSpec | None) -> None:
-        if model is None or not self.has_model:
+    @t.validate(*_INPUT_TRAITS)
+    def _valid_input(self, proposal: t.Bunch) -> str:
+        """Assigning an input re-runs the model here, before the trait changes: a failure
+        (or an interrupt) leaves every trait, the arrays and the page as they were."""
+        name, value = proposal["trait"].name, proposal["value"]
+        if self._committing:
+            return value
+        rules.check_text(value, name)
+        if name == "model" and not value.strip():
+            raise ValueError("model is empty: give a Hugging Face id, a local directory or 'offline'")
+        if value == getattr(self, name):
+            return value
+        if self._closed:
+            raise RuntimeError("this widget is closed and no longer re-runs: create a new one")
+        if not self.has_model or self._model_spec is None:
             raise ValueError("this widget shows tensors given to it and has no model to re-run")
+        inputs = replace(self._inputs(), **({name: value} if name != "model" else {}))
+        self._prepared = self._prepare(inputs, value if name == "model" else self._model_spec)
+        return value
+
+    @t.observe(*_INPUT_TRAITS)
+    def _commit_prepared(self, change: t.Bunch) -> None:
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and not self._committing:
+            self._commit(prepared)
+
+    def _inputs(self) -> _Inputs:
+        return _Inputs(self.sentence, self.sentence_b, self.target)
+
+    def _prepare(self, inputs: _Inputs, model: ModelSpec) -> _Prepared:
+        """Run the model and encode the result into temporaries; no trait changes but `busy`."""
         self.busy = True
         try:
             loaded = load_model(model)
@@ -292,53 +352,75 @@ class AttentionWidget(anywidget.AnyWidget):
                 target=inputs.target or None,
                 max_attention_bytes=self._max_attention_bytes,
             )
+            return self._prepared_from(extraction, inputs, loaded)
         finally:
             self.busy = False
-        self._model_spec = loaded
-        self._apply(extraction, inputs, layer=self.layer, heads=self.heads)
 
-    def _apply(self, extraction: Extraction, inputs: _Inputs, *, layer: int, heads: list[int] | None) -> None:
-        """Swap in a new extraction and every trait that depends on it, as one sync."""
-        self._version += 1
-        previous = self._encoded
-        self._raw = extraction
-        self._raw_version = self._version
-        self._encoded = EncodedExtraction(shown_extraction(extraction, self.combine, self.granularity), self._version)
+    def _prepared_from(self, extraction: Extraction, inputs: _Inputs, loaded: LoadedModel | None) -> _Prepared:
+        for stack in extraction.stacks.values():
+            stack.attention.flags.writeable = False  # what Python holds is what the page shows
+        encoded = self._encode_shown(extraction, self._version + 1)
         stack = self.stack if self.stack in extraction.stacks else next(iter(extraction.stacks))
         main = extraction.stacks[stack]
-        layer = min(max(layer, 0), main.n_layers - 1)
-        if heads is None or (previous is not None and previous.extraction.main.n_heads != main.n_heads):
-            heads = list(range(main.n_heads))
-        heads = [head for head in heads if head < main.n_heads]
-        self._applying = True
+        layer = min(self.layer, main.n_layers - 1) if self._encoded is not None else 0
+        heads = list(range(main.n_heads))
+        if self._encoded is not None and self.extraction.stacks[self.stack].n_heads == main.n_heads:
+            heads = list(self.heads)  # a re-run keeps the heads the user chose
+        payload = self._shown_payload(encoded, stack, layer)
+        return _Prepared(extraction, encoded, inputs, loaded, stack, layer, heads, payload)
+
+    def _encode_shown(self, raw: Extraction, version: int) -> EncodedExtraction:
+        """Rollout and/or words of ``raw`` as `combine` and `granularity` ask, encoded for the page."""
+        shown = shown_extraction(raw, self.combine, self.granularity)
+        for stack in shown.stacks.values():
+            stack.attention.flags.writeable = False
+        return EncodedExtraction(shown, version)
+
+    def _shown_payload(self, encoded: EncodedExtraction, stack: str, layer: int) -> dict:
+        """The `_data` dict, saying whether its values are rollout and over words (for the captions).
+
+        Each layer of a rollout already holds the rollout up to it, so the page needs only the layer it shows.
+        """
+        payload = encoded.state_payload(stack, layer, stream=self._stream)
+        return {**payload, "combine": self.combine, "granularity": self.granularity}
+
+    def _state_payload(self) -> dict:
+        assert self._encoded is not None
+        return self._shown_payload(self._encoded, self.stack, self.layer)
+
+    def _commit(self, prepared: _Prepared, *, request: int | None = None) -> None:
+        """Swap in a prepared run and every trait that depends on it, as one sync."""
+        extraction = prepared.encoded.extraction
+        self._committing = True
         try:
             with self.hold_sync():
-                self.stack = stack
-                self.layer = layer
-                self.heads = heads
+                self._version = prepared.encoded.version
+                self._encoded = prepared.encoded
+                self._raw = prepared.raw
+                self._raw_version = self._version
+                if prepared.loaded is not None:
+                    self._model_spec = prepared.loaded
+                self.stack = prepared.stack
+                self.layer = prepared.layer
+                self.heads = prepared.heads
                 self.focus = None
-                self.sentence = inputs.sentence
-                self.sentence_b = inputs.sentence_b
-                self.target = inputs.target
+                self.sentence = prepared.inputs.sentence
+                self.sentence_b = prepared.inputs.sentence_b
+                self.target = prepared.inputs.target
                 self.model = extraction.model_name
-                self._show_tokens_of(stack)
+                self._show_tokens_of(prepared.stack)
                 self.set_trait("shapes", dict(extraction.shapes))
                 self.set_trait("notes", list(extraction.notes))
                 self.error = ""
-                self._data = self._shown_payload(self._eager_layers(stack, layer))
+                self._data = prepared.payload
+                if request is not None:
+                    self._request = request
         finally:
-            self._applying = False
+            self._committing = False
         if self._compare_spec is not None and self._comparison is not None:
             self._refresh_comparison()
 
-    def _eager_layers(self, stack: str, layer: int) -> dict[str, list[int]] | None:
-        """None (send everything) when small or not streaming, else just the layer on screen."""
-        assert self._encoded is not None
-        if not self._stream or self._encoded.total_values <= EAGER_BYTES:
-            return None
-        return {stack: [layer]}
-
-    # ---- analysis: rollout, words, head statistics, a second model ---------------------
+    # ---- analysis: rollout, words, head statistics ---------------------------------------
 
     def head_stats(self) -> pd.DataFrame:
         """:func:`attnwidget.head_stats` of the shown stack's raw token attention, as a pandas DataFrame."""
@@ -361,176 +443,125 @@ class AttentionWidget(anywidget.AnyWidget):
             self._stats = (key, head_stats_columns(self.extraction.stacks[stack]))
         return self._stats[1]
 
+    def _head_stats_payload(self, stack: str) -> dict:
+        assert self._encoded is not None
+        columns = self._stats_of(stack)
+        return head_stats_payload(stack, columns, summarize_layers(columns), self._encoded.version)
+
+    @t.observe("combine", "granularity")
+    def _reshow(self, change: t.Bunch) -> None:
+        """Re-encode what the page shows; the model does not run again."""
+        if self._raw is None or self._committing:
+            return
+        self._version += 1
+        self._encoded = self._encode_shown(self._raw, self._version)
+        with self.hold_sync():
+            self.focus = None  # token and word positions differ
+            self._show_tokens_of(self.stack)
+            self._data = self._state_payload()
+        if change["name"] == "granularity" and self._comparison is not None:
+            self._refresh_comparison(rerun=False)
+
+    # ---- analysis: a second model ---------------------------------------------------------
+
     @property
     def comparison(self) -> Comparison | None:
         """The aligned A and B of the current comparison, or None."""
         return self._comparison
 
-    @t.observe("combine", "granularity")
-    def _reshow(self, change: t.Bunch) -> None:
-        """Re-encode what the page shows; the model does not run again."""
-        if self._applying or self._raw is None:
-            return
-        self._version += 1
-        self._encoded = EncodedExtraction(shown_extraction(self._raw, self.combine, self.granularity), self._version)
-        with self.hold_sync():
-            self.focus = None  # token and word positions differ
-            self._show_tokens_of(self.stack)
-            self._data = self._shown_payload(self._eager_layers(self.stack, self.layer))
-        if change["name"] == "granularity" and self._comparison is not None:
-            self._refresh_comparison(rerun=False)
-
-    def _shown_payload(self, eager: dict[str, list[int]] | None) -> dict:
-        """The `_data` dict, saying whether its values are rollout and over words (for the captions)."""
-        assert self._encoded is not None
-        return {**self._encoded.payload(eager), "combine": self.combine, "granularity": self.granularity}
-
     @t.observe("stack")
     def _recompare(self, _change: t.Bunch) -> None:
-        if self._applying or self._raw is None:
-            return
-        if self._comparison is not None:
+        if self._raw is not None and self._comparison is not None and not self._committing:
             self._refresh_comparison(rerun=False)
 
-    def _send_head_stats(self, request: dict) -> None:
-        """Answer the page's {type: "head_stats", version, stack}; stale or unknown requests are dropped."""
-        encoded = self._encoded
-        stack = request.get("stack")
-        if encoded is None or request.get("version") != encoded.version or stack not in self.extraction.stacks:
-            return
-        columns = self._stats_of(stack)
-        self._head_stats = head_stats_payload(stack, columns, summarize_layers(columns), encoded.version)
-
-    @t.observe("compare_to")
-    def _compare_from_python(self, change: t.Bunch) -> None:
-        if self._applying:
-            return
-        if "compare_to" in getattr(self, "_property_lock", {}):
-            # The page set the trait itself: hold it to the page's rules (offered models only, errors to `error`).
-            self._set_compare_trait(change["old"])
-            self._compare_from_page({"model": change["new"]})
-            return
+    @t.validate("compare_to")
+    def _valid_compare_to(self, proposal: t.Bunch) -> str:
+        """Assigning runs the second model here, before the trait changes: a failure keeps the
+        first view and any earlier comparison, sets `error`, and raises."""
+        value = proposal["value"]
+        if self._committing:
+            return value
+        rules.check_text(value, "compare_to")
         try:
-            self._start_comparison(change["new"] or None)
+            self._start_comparison(value or None, assigning=True)
         except Exception as error:
             self.error = _describe(error)
-            self._applying = True
-            try:
-                self.compare_to = change["old"]
-            finally:
-                self._applying = False
             raise
+        return value
 
-    def _start_comparison(self, spec: ModelSpec | None) -> None:
+    def _start_comparison(self, spec: ModelSpec | None, *, request: int | None = None, assigning: bool = False) -> None:
         """Run `spec` on the current input and show the comparison; None stops comparing.
 
         On failure nothing changes (the first model's view and any earlier comparison stay) and it raises.
         """
         if spec is None or spec == "":
-            self._compare_spec, self._comparison = None, None
-            self._set_compare_trait("")
-            self._compare = {}
+            self._show_comparison(None, None, "", request=request, assigning=assigning)
             return
+        if self._closed:
+            raise RuntimeError("this widget is closed and no longer runs models: create a new one")
         if not self.has_model:
             raise ValueError("this widget shows tensors given to it: there is no input to run a second model on")
         self.busy = True
         try:
             loaded = load_model(spec)
-            comparison = self._compare_with(loaded)
+            b_extraction = self._run_b(loaded)
+            comparison = compare_extractions(self.extraction, b_extraction, self.stack, self.granularity)
         finally:
             self.busy = False
-        self._compare_spec = loaded
-        self._show_comparison(comparison, loaded.name)
+        self._compare_spec, self._b_extraction = loaded, b_extraction
+        self._show_comparison(comparison, loaded, loaded.name, request=request, assigning=assigning)
+
+    def _run_b(self, spec: ModelSpec) -> Extraction:
+        return extract(
+            spec,
+            self.sentence,
+            sentence_b=self.sentence_b or None,
+            target=self.target or None,
+            max_attention_bytes=self._max_attention_bytes,
+        )
 
     def _refresh_comparison(self, *, rerun: bool = True) -> None:
         """After a new input (rerun) or another stack / granularity: compare again, or stop with an error."""
         assert self._compare_spec is not None
         try:
-            comparison = self._compare_with(self._compare_spec, rerun=rerun)
+            if rerun or self._b_extraction is None:
+                self._b_extraction = self._run_b(self._compare_spec)
+            comparison = compare_extractions(self.extraction, self._b_extraction, self.stack, self.granularity)
         except Exception as error:  # noqa: BLE001 - the first model's view stays; the error says why
-            self._compare_spec, self._comparison = None, None
-            self._set_compare_trait("")
-            self._compare = {}
+            self._show_comparison(None, None, "")
             self.error = f"comparison stopped: {_describe(error)}"
             return
-        self._show_comparison(comparison, self.compare_to)
+        self._show_comparison(comparison, self._compare_spec, self.compare_to)
 
-    def _compare_with(self, spec: ModelSpec, *, rerun: bool = True) -> Comparison:
-        if rerun or self._comparison is None or self._b_extraction is None:
-            self._b_extraction = extract(
-                spec,
-                self.sentence,
-                sentence_b=self.sentence_b or None,
-                target=self.target or None,
-                max_attention_bytes=self._max_attention_bytes,
-            )
-        return compare_extractions(self.extraction, self._b_extraction, self.stack, self.granularity)
-
-    def _show_comparison(self, comparison: Comparison, model_b: str) -> None:
-        self._comparison = comparison
-        self._version += 1
-        self._set_compare_trait(model_b)
-        self._compare = comparison_payload(comparison, model_b, self._version)
-
-    def _set_compare_trait(self, value: str) -> None:
-        self._applying = True
+    def _show_comparison(
+        self,
+        comparison: Comparison | None,
+        spec: ModelSpec | None,
+        model_b: str,
+        *,
+        request: int | None = None,
+        assigning: bool = False,
+    ) -> None:
+        """Swap in a comparison (None: none) and its traits as one sync; `compare_to` too unless being assigned."""
+        self._comparison, self._compare_spec = comparison, spec
+        if comparison is None:
+            self._b_extraction, self._compare_encoded = None, None
+            payload: dict = {}
+        else:
+            self._version += 1
+            self._compare_encoded = encoded_comparison(comparison, model_b, self._version)
+            payload = comparison_payload(comparison, self._compare_encoded, self.layer)
+        was_committing, self._committing = self._committing, True
         try:
-            self.compare_to = value
+            with self.hold_sync():
+                if not assigning:
+                    self.compare_to = model_b
+                self._compare = payload
+                if request is not None:
+                    self.error = ""
+                    self._request = request
         finally:
-            self._applying = False
-
-    def _compare_from_page(self, request: dict) -> None:
-        """A second model chosen in the page: failures go to `error`, never raise."""
-        model = request.get("model")
-        if model is not None and not isinstance(model, str):
-            self.error = f"compare: model must be a model name, got {type(model).__name__}"
-            return
-        if model and model not in self.models and model != self.compare_to:
-            # The page picks among the models Python offered; it cannot make the kernel load anything else.
-            self.error = f"compare: {model!r} is not one of the models offered to the page ({', '.join(self.models)})"
-            return
-        try:
-            self._start_comparison(model or None)
-        except Exception as error:  # noqa: BLE001 - the last good view stays
-            self.error = _describe(error)
-
-    # ---- messages from the page -------------------------------------------------------
-
-    def _on_page_message(self, _widget: Any, content: dict, _buffers: list) -> None:
-        kind = content.get("type")
-        if kind == "layers":
-            self._send_layers(content)
-        elif kind == "run":
-            self._run_from_page(content)
-        elif kind == "compare":
-            self._compare_from_page(content)
-        elif kind == "head_stats":
-            self._send_head_stats(content)
-
-    def _send_layers(self, request: dict) -> None:
-        encoded = self._encoded
-        if encoded is None or request.get("version") != encoded.version:
-            return  # a request for data the page has already replaced
-        stack = encoded.extraction.stacks.get(request.get("stack", ""))
-        if stack is None:
-            return
-        for layer in request.get("layers", []):
-            if isinstance(layer, int) and 0 <= layer < stack.n_layers:
-                self.send(*encoded.layer_message(stack.name, layer))
-
-    def _run_from_page(self, request: dict) -> None:
-        """A sentence or model chosen in the page: failures go to `error`, never raise."""
-        inputs = _Inputs(
-            sentence=request.get("sentence", self.sentence),
-            sentence_b=request.get("sentence_b", self.sentence_b),
-            target=request.get("target", self.target),
-        )
-        model = request.get("model") or self._model_spec
-        try:
-            self._run(inputs, model)
-        except Exception as error:  # noqa: BLE001 - every failure is shown, the last view kept
-            self.error = _describe(error)
-
+            self._committing = was_committing
 
 @dataclass(frozen=True)
 class _Inputs:
@@ -541,13 +572,26 @@ class _Inputs:
     target: str = ""
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A finished run not yet shown: everything `_commit` swaps in at once."""
+
+    raw: Extraction  # as the model returned it; `encoded` holds what the page shows of it
+    encoded: EncodedExtraction
+    inputs: _Inputs
+    loaded: LoadedModel | None
+    stack: str
+    layer: int
+    heads: list[int]
+    payload: dict
+
+    @property
+    def model_name(self) -> str:
+        return self.encoded.extraction.model_name
+
+
 def _model_choices(current: str, models: list[str] | None) -> list[str]:
     choices = list(models or [])
     if current not in choices:
         choices.insert(0, current)
     return choices
-
-
-def _describe(error: Exception) -> str:
-    message = str(error).strip() or type(error).__name__
-    return message if isinstance(error, (ValueError, OSError)) else f"{type(error).__name__}: {message}"
