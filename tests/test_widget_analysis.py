@@ -286,3 +286,41 @@ def test_models_with_different_special_tokens_compare_over_the_words_of_the_text
         for j in range(5):
             assert comparison.a.attention[0, 1, i - 1, j] == pytest.approx(kept[j] / sum(kept), abs=1e-5)
     widget.close()
+
+
+def test_the_page_switches_to_words_and_focuses_a_word_in_one_update(widget: AttentionWidget, monkeypatch) -> None:
+    n_tokens = len(widget.tokens)
+    wire = listen(widget, monkeypatch)
+    page_sets(widget, {"granularity": "words", "focus": 2})  # focus is checked against the words it leads to
+    assert widget.granularity == "words" and widget.focus == 2 and widget.tokens[2] == "unbelievably"
+    page_sets(widget, {"focus": n_tokens - 1})  # a token index past the last word: refused, snapped back
+    assert widget.focus == 2 and len(widget.tokens) < n_tokens
+    assert [content for content, _ in wire.custom("refused")]
+    page_sets(widget, {"combine": "sum"})
+    assert widget.combine == "none"
+
+
+def test_rollout_of_a_long_input_keeps_the_state_under_the_message_limit(monkeypatch) -> None:
+    sentence = " ".join(["the bank by the river approved a loan"] * 40)
+    widget = AttentionWidget(sentence, model="offline", layer=4)
+    wire = listen(widget, monkeypatch)
+    page_sets(widget, {"combine": "rollout"})
+    assert widget._data["combine"] == "rollout"
+    assert wire.largest_message_bytes() <= MAX_MESSAGE_BYTES
+    # Layer 4 of what the page gets is the rollout of layers 0–4: it needs no other layer to show it.
+    version = widget._data["version"]
+    page_sends(widget, {"type": "layers", "version": version, "stack": "self", "layers": [4]})
+    heads, n = widget.n_heads, len(widget.tokens)
+    codes = np.zeros((heads * n, n), dtype=np.uint8)
+    scales = np.zeros(heads * n, dtype=np.float32)
+    for content, (code_bytes, scale_bytes) in wire.custom("layer"):
+        codes[content["start"] : content["stop"]] = np.frombuffer(code_bytes, dtype=np.uint8).reshape(-1, n)
+        scales[content["start"] : content["stop"]] = np.frombuffer(scale_bytes, dtype=np.float32)
+    shown_mean = (codes.astype(np.float64) * scales[:, None] / 255).reshape(heads, n, n).mean(axis=0)
+    expected = np.eye(n)
+    for layer in range(5):  # the recurrence, written here: R_l = rownorm(0.5 I + 0.5 mean_h A_l) @ R_{l-1}
+        step = 0.5 * np.eye(n) + 0.5 * widget.attention[layer].astype(np.float64).mean(axis=0)
+        expected = (step / step.sum(axis=1, keepdims=True)) @ expected
+    assert np.abs(shown_mean - expected).max() < 2e-3
+    assert wire.largest_message_bytes() <= MAX_MESSAGE_BYTES
+    widget.close()
