@@ -7,7 +7,9 @@
 * wire: the kernel messages published while constructing the widget, as
   serialised by ``jupyter_client.session.Session`` (headers, HMAC and all other
   traits included, and the bundle itself: anywidget sends ``_esm``/``_css`` in the
-  state of every widget).
+  state of every widget);
+* standalone: the file ``save_html`` writes (bundle, CSS and every layer, gzip + base64),
+  the offline counterpart of BertViz's HTML.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ipywidgets.widgets.widget import _remove_buffers
 
 from attnwidget import AttentionWidget
 from attnwidget.payload import payload_bytes
+from attnwidget.standalone import html_of
 from common import RecordingComm, close_widget
 from harness.fixture import layer_answers
 
@@ -38,6 +41,7 @@ class Bytes:
     wire_construction: int  # every message published by the constructor, as a kernel serialises them
     bundle_bytes: int  # _esm + _css, part of wire_construction
     float32_bytes: int  # the attention as float32 (what Python holds)
+    standalone_bytes: int = 0  # the file save_html() writes, every layer included
 
     @property
     def first_paint(self) -> int:
@@ -73,6 +77,7 @@ def widget_bytes(widget: AttentionWidget, label: str, wire_construction: int) ->
         wire_construction=wire_construction,
         bundle_bytes=len(str(state["_esm"]).encode()) + len(str(state["_css"]).encode()),
         float32_bytes=sum(stack.attention.nbytes for stack in widget.extraction.stacks.values()),
+        standalone_bytes=len(html_of(widget).encode("utf-8")),
     )
 
 

@@ -16,6 +16,8 @@ MB = 1e6  # sizes are reported in decimal megabytes
 # The targets from the issue.
 FIRST_PAINT_12X12_MAX = 8 * MB
 BERTVIZ_RATIO_MIN = 40  # attnwidget's total bytes at most 1/40 of BertViz's HTML
+STANDALONE_RATIO_MIN = 30  # save_html()'s file at most 1/30 of BertViz's HTML, from 128 tokens
+STANDALONE_FROM_TOKENS = 128
 RSS_PER_WIDGET_MAX_RATIO = 1.2
 RERUN_GROWTH_MAX = 50 * MB
 LATENCY_P95_MAX_MS = 100
@@ -102,6 +104,11 @@ def targets_section(results: Results) -> str:
             ratio = html / item.total
             rows.append([f"Total bytes vs BertViz HTML, {item.tokens} tokens", f"1/{ratio:.0f} ({size(item.total)} vs {size(html)})",
                          "≤ 1/40", verdict(ratio >= BERTVIZ_RATIO_MIN), f"{ratio / BERTVIZ_RATIO_MIN:.1f}× the required margin"])
+        if html and item.standalone_bytes and item.tokens >= STANDALONE_FROM_TOKENS:
+            ratio = html / item.standalone_bytes
+            rows.append([f"save_html file vs BertViz HTML, {item.tokens} tokens",
+                         f"1/{ratio:.0f} ({size(item.standalone_bytes)} vs {size(html)})", "≤ 1/30",
+                         verdict(ratio >= STANDALONE_RATIO_MIN), f"{ratio / STANDALONE_RATIO_MIN:.1f}× the required margin"])
     memory = results.memory
     if memory is not None:
         rows.append(["Kernel RSS per widget (512 tokens) / float32 attention", f"{memory.ratio:.2f}× ({size(memory.rss_per_widget)})",
@@ -170,14 +177,17 @@ def bytes_section(results: Results) -> str:
             size(item.total),
             size(html),
             f"1/{html / item.total:.0f}" if html else "—",
+            size(item.standalone_bytes),
+            f"1/{html / item.standalone_bytes:.0f}" if html and item.standalone_bytes else "—",
             size(item.wire_construction),
             size(item.float32_bytes),
         ])
     text = ("## Bytes to the page\n\nFirst paint = `_data` at construction (binary buffers + JSON); total = first paint + every "
             "layer message the page then asks for. Wire = all kernel messages of the constructor as a kernel serialises them, "
-            "including anywidget's `_esm`/`_css` (the bundle travels in every widget's state).\n\n")
+            "including anywidget's `_esm`/`_css` (the bundle travels in every widget's state). save_html file = the "
+            "self-contained offline file (bundle, CSS and every layer, gzip + base64), BertViz HTML's offline counterpart.\n\n")
     return text + table(["input", "layers×heads", "layers in _data", "first paint", "layer msgs", "total", "BertViz HTML",
-                         "total/BertViz", "wire at construction", "float32 attention"], rows)
+                         "total/BertViz", "save_html file", "file/BertViz", "wire at construction", "float32 attention"], rows)
 
 
 def browser_section(results: Results) -> str:

@@ -1,22 +1,38 @@
 // Bundles js/index.ts and its CSS into one self-contained ES module for anywidget:
-// no CDN import, no require.js, everything the page needs in two files.
+// no CDN import, no require.js, everything the page needs in two files. standalone.js is the
+// same front end over embedded state, inlined into the files save_html() writes.
+// colormaps.json is the page's colormaps and head palette as data, for attnwidget.plot.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 
 const watch = process.argv.includes("--watch");
-const options = {
-  entryPoints: { widget: "js/index.ts" },
-  outdir: "src/attnwidget/static",
-  bundle: true,
-  format: "esm",
-  target: "es2022",
-  minify: !watch,
-  sourcemap: watch ? "inline" : false,
-  logLevel: "info",
-};
+const outdir = "src/attnwidget/static";
+const common = { outdir, bundle: true, format: "esm", target: "es2022", minify: !watch, sourcemap: watch ? "inline" : false, logLevel: "info" };
+const builds = [
+  { ...common, entryPoints: { widget: "js/index.ts" } },
+  // The saved page inlines widget.css itself: no second copy of the CSS.
+  { ...common, entryPoints: { standalone: "js/standalone.ts" }, loader: { ".css": "empty" } },
+];
+
+async function writeColormaps() {
+  const dir = await mkdtemp(join(tmpdir(), "attnwidget-colors-"));
+  try {
+    const script = join(dir, "colormaps.mjs");
+    await esbuild.build({ entryPoints: ["js/shared/colormapExport.ts"], outfile: script, bundle: true, format: "esm", platform: "node" });
+    const { colormapData } = await import(pathToFileURL(script).href);
+    await writeFile(join(outdir, "colormaps.json"), JSON.stringify(colormapData()));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 if (watch) {
-  const context = await esbuild.context(options);
-  await context.watch();
+  await writeColormaps();
+  for (const options of builds) await (await esbuild.context(options)).watch();
 } else {
-  await esbuild.build(options);
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+  await writeColormaps();
 }

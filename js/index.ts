@@ -11,6 +11,7 @@ import { createStatus } from "./panels/status";
 import { createTokenFocus } from "./panels/tokenFocus";
 import { readTheme } from "./shared/colors";
 import { el, on } from "./shared/dom";
+import { downloadOnClick } from "./shared/snapshot";
 import { createStore } from "./state/store";
 import { connect, type Actions } from "./state/sync";
 import { ViewDeriver, type View } from "./state/view";
@@ -21,6 +22,7 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
   const root = el("div", { className: "attnwidget", attrs: { tabindex: "0", "aria-label": "Attention viewer" } });
   const store = createStore<ViewState>(initialViewState);
   const { actions, disconnect } = connect(model as AnyModel<Record<string, any>>, store);
+  const untheme = followThemeTrait(model as AnyModel<Record<string, any>>, root, () => drawAll(store.get()));
   let theme = readTheme(root);
   const context: PanelContext = { actions, theme: () => theme };
 
@@ -68,7 +70,9 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
     unsubscribe,
     disconnect,
     on(root, "keydown", (event) => handleKey(event, store.get(), deriver.derive(store.get()), actions)),
+    on(root, "click", downloadOnClick),
     watchTheme(() => drawAll(store.get())),
+    untheme,
   ];
   return () => {
     cleanups.forEach((cleanup) => cleanup());
@@ -100,12 +104,33 @@ function handleKey(event: KeyboardEvent, state: Readonly<ViewState>, view: View,
   event.preventDefault();
 }
 
-/** Repaint the canvases when JupyterLab or VS Code switches theme. */
+/** Repaint the canvases when JupyterLab or VS Code switches theme, or the OS does (standalone files). */
 function watchTheme(repaint: () => void): () => void {
   if (typeof MutationObserver !== "function") return () => {};
   const observer = new MutationObserver(repaint);
   observer.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-name", "data-jp-theme-light", "class", "data-vscode-theme-kind"] });
-  return () => observer.disconnect();
+  const scheme = typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : null;
+  scheme?.addEventListener("change", repaint);
+  return () => {
+    observer.disconnect();
+    scheme?.removeEventListener("change", repaint);
+  };
+}
+
+/** The `theme` trait ("light" or "dark" force one, as BertViz's display_mode does; "auto" follows the host). */
+function followThemeTrait(model: AnyModel<Record<string, any>>, root: HTMLElement, repaint: () => void): () => void {
+  const apply = () => {
+    const theme = model.get("theme");
+    if (theme === "light" || theme === "dark") root.dataset.theme = theme;
+    else delete root.dataset.theme;
+  };
+  const changed = () => {
+    apply();
+    repaint();
+  };
+  apply();
+  model.on("change:theme", changed);
+  return () => model.off("change:theme", changed);
 }
 
 export default { render };

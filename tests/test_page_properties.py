@@ -58,7 +58,7 @@ SHAPES = {"encoder": rules.StackShape(2, 4, 7, 7), "cross": rules.StackShape(3, 
 
 
 @PROPERTY_SETTINGS
-@given(name=st.sampled_from(rules.PAGE_SETTABLE), value=values, stack=st.sampled_from(list(SHAPES)),
+@given(name=st.sampled_from(rules.VIEW_SETTABLE), value=values, stack=st.sampled_from(list(SHAPES)),
        direction=st.sampled_from(rules.DIRECTIONS))
 def test_a_view_value_is_either_canonical_or_refused_with_a_short_valueerror(name, value, stack, direction) -> None:
     try:
@@ -140,10 +140,11 @@ def test_any_state_update_from_the_page_never_raises_and_leaves_page_and_python_
         assert pair_widget._data["version"] == data_version  # only rollout or words re-encode what is shown
     # Python's view state always satisfies the rules, whatever the page sent.
     shapes = pair_widget._stack_shapes()
-    for name in rules.PAGE_SETTABLE:
+    for name in rules.VIEW_SETTABLE:
         value = getattr(pair_widget, name)
         checked = rules.check_view_value(name, value, stacks=shapes, stack=pair_widget.stack, direction=pair_widget.direction)
         assert checked == value
+    assert type(pair_widget.page_runs) is int and 0 <= pair_widget.page_runs <= pair_widget._request
     assert wire.largest_message_bytes() <= MAX_MESSAGE_BYTES
 
 

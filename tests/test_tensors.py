@@ -260,7 +260,7 @@ def test_head_view_with_bertviz_arguments_shows_what_bertviz_would(offline_atten
     bertviz_util = pytest.importorskip("bertviz.util")
     attentions, tokens = offline_attentions
     b_start = tokens.index("[SEP]") + 1
-    widget = head_view(attentions, tokens, sentence_b_start=b_start, layer=2, heads=[3, 1])
+    widget = head_view(attentions, tokens, sentence_b_start=b_start, layer=2, heads=[3, 1], html_action="widget")
     assert np.array_equal(widget.attention, bertviz_util.format_attention(attentions).numpy())
     assert (widget.layer, widget.heads, widget.tokens) == (2, [1, 3], tokens)
     assert widget.extraction.main.row_b_start == b_start
@@ -269,7 +269,7 @@ def test_head_view_with_bertviz_arguments_shows_what_bertviz_would(offline_atten
 
 def test_head_view_include_layers_keeps_those_layers_and_maps_the_layer(offline_attentions: tuple) -> None:
     attentions, tokens = offline_attentions
-    widget = head_view(attentions, tokens, layer=4, include_layers=[1, 4, 5])
+    widget = head_view(attentions, tokens, layer=4, include_layers=[1, 4, 5], html_action="widget")
     expected = torch.stack([attentions[index][0] for index in (1, 4, 5)]).numpy()
     assert np.array_equal(widget.attention, expected)
     assert widget.layer == 1  # model layer 4 is the second kept layer
@@ -296,11 +296,11 @@ def test_head_view_indices_out_of_range_are_refused(
         head_view(attentions, tokens, **{argument: value})
 
 
-def test_html_action_return_gives_the_widget_and_other_actions_are_refused(offline_attentions: tuple) -> None:
+def test_html_action_widget_gives_the_widget_and_unknown_actions_are_refused(offline_attentions: tuple) -> None:
     attentions, tokens = offline_attentions
-    widget = head_view(attentions, tokens, html_action="return")
+    widget = head_view(attentions, tokens, html_action="widget")
     assert np.array_equal(widget.attention, torch.stack([layer[0] for layer in attentions]).numpy())
-    with pytest.raises(ValueError, match="must be 'view' or 'return', got 'html': attnwidget returns a widget"):
+    with pytest.raises(ValueError, match="must be 'view' .*'return' .*'widget' .*got 'html'"):
         head_view(attentions, tokens, html_action="html")
 
 
@@ -320,6 +320,7 @@ def test_head_view_with_encoder_decoder_arguments_builds_three_stacks(tiny_model
         cross_attention=output.cross_attentions,
         encoder_tokens=encoder_tokens,
         decoder_tokens=decoder_tokens,
+        html_action="widget",
     )
 
     stacks = widget.extraction.stacks
@@ -355,7 +356,9 @@ def test_bertviz_argument_rules_are_kept(arguments: dict, message: str) -> None:
 
 def test_model_view_returns_the_same_widget_with_the_chosen_heads(offline_attentions: tuple) -> None:
     attentions, tokens = offline_attentions
-    widget = model_view(attentions, tokens, display_mode="light", include_layers=[0, 5], include_heads=[2, 7])
+    widget = model_view(
+        attentions, tokens, display_mode="light", include_layers=[0, 5], include_heads=[2, 7], html_action="widget"
+    )
     expected = torch.stack([attentions[index][0] for index in (0, 5)]).numpy()[:, [2, 7]]
     assert np.array_equal(widget.attention, expected)
     assert (widget.n_layers, widget.n_heads) == (2, 2)
@@ -367,15 +370,16 @@ def test_model_view_accepts_every_bertviz_argument(offline_attentions: tuple) ->
     widget = model_view(
         attention=attentions, tokens=tokens, sentence_b_start=None, prettify_tokens=False, display_mode="dark",
         encoder_attention=None, decoder_attention=None, cross_attention=None, encoder_tokens=None,
-        decoder_tokens=None, include_layers=None, include_heads=None, html_action="view",
+        decoder_tokens=None, include_layers=None, include_heads=None, html_action="widget",
     )
     assert np.array_equal(widget.attention, torch.stack([layer[0] for layer in attentions]).numpy())
-    assert widget.tokens == tokens  # raw tokens whatever prettify_tokens says; the page shows readable labels
+    assert widget.tokens == tokens
+    assert widget.theme == "dark"
 
 
 def test_widget_from_hostile_tokens_keeps_them_as_text() -> None:
     n = len(HOSTILE_TOKENS)
-    widget = head_view(probabilities(1, 2, n, n), HOSTILE_TOKENS)
+    widget = head_view(probabilities(1, 2, n, n), HOSTILE_TOKENS, html_action="widget")
     assert widget.tokens == HOSTILE_TOKENS
     assert widget._data["stacks"]["self"]["rows"][0] == "<script>alert(1)</script>"
 

@@ -15,7 +15,9 @@ from attnwidget.payload import MAX_MESSAGE_BYTES
 from page_peer import listen, page_sends, page_sets
 
 SENTENCE = "He went to the bank to deposit money."
-PYTHON_OWNED = ("error", "busy", "has_model", "_data", "notes", "shapes", "models", "sentence", "model", "_request")
+PYTHON_OWNED = (
+    "error", "busy", "has_model", "_data", "notes", "shapes", "models", "sentence", "model", "_request", "theme"
+)
 
 
 @pytest.fixture
@@ -191,6 +193,35 @@ def test_valid_values_from_the_page_are_applied_and_refused_ones_in_the_same_upd
     page_sets(widget, {"layer": 3, "heads": [4, 2], "threshold": float("nan")})
     assert (widget.layer, widget.heads, widget.threshold) == (3, [2, 4], 0.0)
     assert wire.updates() == {"heads": [2, 4], "threshold": 0.0}  # heads as Python keeps them, sorted
+
+
+# ---- page_runs: the page echoes the run answer it took in, and nothing beyond it -------------------------
+
+
+def test_the_page_may_echo_an_answered_run_into_page_runs(widget: AttentionWidget, monkeypatch) -> None:
+    page_sends(widget, {"type": "run", "request": 3, "sentence": "The river bank was muddy."})
+    wire = listen(widget, monkeypatch)
+    page_sets(widget, {"page_runs": 3})
+    assert widget.page_runs == 3
+    assert wire.custom("refused") == []
+
+
+@pytest.mark.parametrize("value", [4, -1, True, 2.0, "3", None])
+def test_page_runs_beyond_the_last_answer_or_not_an_integer_snaps_back(
+    widget: AttentionWidget, monkeypatch, value: object
+) -> None:
+    page_sends(widget, {"type": "run", "request": 3, "sentence": "The river bank was muddy."})
+    wire = listen(widget, monkeypatch)
+    page_sets(widget, {"page_runs": value})
+    assert widget.page_runs == 0
+    assert wire.updates() == {"page_runs": 0}
+    (refusal, _), = wire.custom("refused")
+    assert "page_runs must be an integer between 0 and 3" in refusal["message"]
+
+
+def test_python_assigning_page_runs_follows_the_same_rule(widget: AttentionWidget) -> None:
+    with pytest.raises(traitlets.TraitError, match="page_runs must be an integer between 0 and 0"):
+        widget.page_runs = 1
 
 
 # ---- 6. what Python owns, the page cannot set; only offered models are loaded ---------------------------

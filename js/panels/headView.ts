@@ -1,11 +1,12 @@
 import { prepareCanvas } from "../shared/canvas";
 import { headColor } from "../shared/colors";
 import { el, on } from "../shared/dom";
-import { tokenLabel, withAnalysisCaption } from "../shared/format";
+import { missingLayerText, tokenLabel, withAnalysisCaption } from "../shared/format";
 import { createRepaint } from "../shared/repaint";
 import type { LayerView, View } from "../state/view";
 import type { Hover, ViewState } from "../state/viewState";
 import type { Panel, PanelContext } from "./panel";
+import { panelTitle } from "../shared/snapshot";
 
 export const ROW_HEIGHT = 20;
 /** Token labels are 12 px monospace: about this wide per character, plus padding. */
@@ -107,7 +108,7 @@ export function createHeadView(context: PanelContext): Panel {
   const scroller = el("div", { className: "aw-hv-scroll" }, [body]);
   const caption = el("div", { className: "aw-panel-caption" });
   const element = el("section", { className: "aw-panel aw-head-view", testid: "head-view" }, [
-    el("h3", { className: "aw-panel-title", text: "Head view" }),
+    panelTitle("Head view"),
     caption,
     scroller,
   ]);
@@ -197,7 +198,7 @@ function hoverPosition(hover: Hover | null, view: View): { axis: "row" | "col"; 
 }
 
 function captionText(state: Readonly<ViewState>, nHeads: number, selected: number, ready: boolean): string {
-  if (!ready) return `Loading layer ${state.layer}…`;
+  if (!ready) return missingLayerText(state.layer, state.layersUnanswered);
   if (selected === 0) return "No head selected: pick one in the head chips.";
   const heads = selected === nHeads ? "all heads" : `${selected} of ${nHeads} heads`;
   return `Layer ${state.layer}, ${heads}. Hover a token to see only its lines.`;

@@ -164,6 +164,13 @@ describe("heatmap panel", () => {
   it("says when the layer is still loading", () => {
     const { state, view } = makeView({ weights, missing: [1] }, { layer: 1 });
     const panel = mount(createHeatmap(makeContext()), state, view);
-    expect(panel.element.querySelector("[data-testid=heatmap-caption]")!.textContent).toMatch(/loading/);
+    expect(panel.element.querySelector("[data-testid=heatmap-caption]")!.textContent).toMatch(/loading layer/i);
+  });
+
+  it("says a layer was not saved when no kernel answers for it", () => {
+    const { state, view } = makeView({ weights, missing: [1] }, { layer: 1, layersUnanswered: true });
+    const panel = mount(createHeatmap(makeContext()), state, view);
+    const caption = panel.element.querySelector("[data-testid=heatmap-caption]")!.textContent;
+    expect(caption).toContain("layer 1 was not saved with this notebook: use `stream=False` or `w.save_html()`");
   });
 });

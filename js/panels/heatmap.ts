@@ -2,13 +2,14 @@ import { prepareCanvas } from "../shared/canvas";
 import type { Theme } from "../shared/colors";
 import { createRepaint } from "../shared/repaint";
 import { el, on, setText } from "../shared/dom";
-import { percent, percentTick, precise, tokenLabel, withAnalysisCaption } from "../shared/format";
+import { missingLayerText, percent, percentTick, precise, tokenLabel, withAnalysisCaption } from "../shared/format";
 import { hatchPattern, maxPool, paintValues, Raster, rgb, weightTable, type CellWindow } from "../shared/raster";
 import { integerTicks, niceTicks } from "../shared/scale";
 import { createTooltip } from "../shared/tooltip";
 import type { LayerView, View } from "../state/view";
 import type { ViewState } from "../state/viewState";
 import type { Panel, PanelContext } from "./panel";
+import { panelTitle } from "../shared/snapshot";
 
 /** Token labels are drawn as DOM text for windows of at most this many tokens per axis. */
 export const MAX_LABELS = 64;
@@ -203,7 +204,7 @@ export function createHeatmap(context: PanelContext): Panel {
   const colorbar = el("div", { className: "aw-hm-colorbar", testid: "heatmap-colorbar" }, [barCanvas, barTicks]);
   const body = el("div", { className: "aw-hm-body" }, [tools, figure, colorbar]);
   const element = el("section", { className: "aw-panel aw-heatmap", testid: "heatmap" }, [
-    el("h3", { className: "aw-panel-title", text: "Heatmap" }),
+    panelTitle("Heatmap"),
     caption,
     body,
   ]);
@@ -420,7 +421,7 @@ export function createHeatmap(context: PanelContext): Panel {
       mask = causalMaskStart(layer);
     }
 
-    let text = layer.ready ? heatmapCaption(layer.layer, heads, stack.nHeads) : `Layer ${layer.layer} · loading…`;
+    let text = layer.ready ? heatmapCaption(layer.layer, heads, stack.nHeads) : missingLayerText(layer.layer, state.layersUnanswered);
     if (rows !== cols || stack.rows !== stack.cols) text += ` · ${rows} × ${cols}`;
     if (stack.causal) text += " · causal: each token sees only itself and earlier tokens";
     setText(caption, withAnalysisCaption(text, state.data, stack.name, layer.layer));

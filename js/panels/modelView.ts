@@ -10,6 +10,7 @@ import type { ViewState } from "../state/viewState";
 import { headPatterns, PATTERN_BADGES } from "../shared/patterns";
 import { causalMaskStart } from "./heatmap";
 import type { Panel, PanelContext } from "./panel";
+import { panelTitle } from "../shared/snapshot";
 
 const MIN_THUMB = 28;
 const MAX_THUMB = 56;
@@ -109,7 +110,7 @@ export function createModelView(context: PanelContext): Panel {
   const grid = el("div", { className: "aw-mv-grid", attrs: { role: "group", "aria-label": "Layers and heads" } });
   const scroller = el("div", { className: "aw-mv-scroll" }, [grid]);
   const element = el("section", { className: "aw-panel aw-model-view", testid: "model-view" }, [
-    el("h3", { className: "aw-panel-title", text: "Model view" }),
+    panelTitle("Model view"),
     caption,
     scroller,
   ]);

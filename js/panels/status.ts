@@ -1,5 +1,5 @@
 import { el } from "../shared/dom";
-import { shape } from "../shared/format";
+import { missingLayerText, shape } from "../shared/format";
 import type { Panel } from "./panel";
 
 /**
@@ -21,7 +21,7 @@ export function createStatus(): Panel {
       element.classList.toggle("is-loading", loading);
       const layerMissing = view.current !== null && !view.current.ready;
       const messages = [
-        ...(loading ? ["Running the model…"] : layerMissing ? [`Loading layer ${state.layer}…`] : []),
+        ...(loading ? ["Running the model…"] : layerMissing ? [missingLayerText(state.layer, state.layersUnanswered)] : []),
         ...state.notes,
       ];
       statusText.textContent = messages.join(" · ");

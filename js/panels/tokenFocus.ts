@@ -3,12 +3,13 @@ import { prepareCanvas } from "../shared/canvas";
 import type { Theme } from "../shared/colors";
 import { createRepaint } from "../shared/repaint";
 import { el, on, setText } from "../shared/dom";
-import { percent, precise, tokenLabel, withAnalysisCaption } from "../shared/format";
+import { missingLayerText, percent, precise, tokenLabel, withAnalysisCaption } from "../shared/format";
 import { hatchPattern, paintValues, Raster, rgb, weightTable } from "../shared/raster";
 import type { LayerView, View } from "../state/view";
 import type { Direction, Hover, ViewState } from "../state/viewState";
 import { validHeads } from "./heatmap";
 import type { Panel, PanelContext } from "./panel";
+import { panelTitle } from "../shared/snapshot";
 
 /** Bars shown before "show N more". */
 export const TOP_BARS = 10;
@@ -159,7 +160,7 @@ export function createTokenFocus(context: PanelContext): Panel {
   const strip = el("canvas", { className: "aw-tf-strip", testid: "focus-strip", attrs: { role: "img" } });
   const stripBox = el("div", { className: "aw-tf-stripbox" }, [stripTitle, strip]);
   const element = el("section", { className: "aw-panel aw-token-focus", testid: "token-focus" }, [
-    el("h3", { className: "aw-panel-title", text: "Token focus" }),
+    panelTitle("Token focus"),
     head,
     caption,
     list,
@@ -296,7 +297,7 @@ export function createTokenFocus(context: PanelContext): Panel {
     const result = layer.ready ? focusBars(layer, heads, target.axis, target.position) : null;
     const notes: string[] = [];
     const what = heads.length === 1 ? `head ${heads[0]}` : `mean of ${heads.length} heads`;
-    if (!layer.ready) notes.push(`Layer ${layer.layer} · loading…`);
+    if (!layer.ready) notes.push(missingLayerText(layer.layer, state.layersUnanswered));
     else if (heads.length === 0) notes.push("No head selected: pick one in the head chips.");
     else if (target.axis === "row") {
       const hidden = layer.cols.length < stack.nCols;

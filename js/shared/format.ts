@@ -15,6 +15,13 @@ export function tokenLabel(token: string, maxLength = 24): string {
   return token.length > maxLength ? `${token.slice(0, maxLength - 1)}…` : token;
 }
 
+/** What a panel shows while its layer is missing: loading, or why it will never come. */
+export function missingLayerText(layer: number, unanswered: boolean): string {
+  return unanswered
+    ? `layer ${layer} was not saved with this notebook: use \`stream=False\` or \`w.save_html()\``
+    : `Loading layer ${layer}…`;
+}
+
 export function shape(dims: readonly number[]): string {
   return `(${dims.join(", ")})`;
 }

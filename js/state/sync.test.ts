@@ -3,7 +3,7 @@ import type { LayerMessage, PageMessage, Payload } from "../data/protocol";
 import { decodeArray } from "../data/decode";
 import { encodeLayer, makePayload, randomWeights } from "../testing/fixtures";
 import { createStore } from "./store";
-import { connect, NOTICE_MS } from "./sync";
+import { connect, NO_ANSWER_MS, NOTICE_MS } from "./sync";
 import { initialViewState, type ViewState } from "./viewState";
 
 /** An anywidget model as Jupyter gives it: traits, change events, custom messages. */
@@ -161,6 +161,20 @@ describe("connect", () => {
     expect(store.get().notice).toBe("");
   });
 
+  it("echoes the answer to its last run in page_runs, and nothing else", () => {
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { _request: 0, page_runs: 0 });
+    model.pythonSets("_data", makePayload({ weights: WEIGHTS }, 2)); // a change made in Python: not echoed
+    actions.run({ sentence: "A new one." });
+    model.pythonUpdates({ _data: makePayload({ weights: WEIGHTS }, 3), _request: 1 });
+    actions.run({ sentence: "two" });
+    actions.run({ sentence: "" });
+    model.pythonUpdates({ _data: makePayload({ weights: WEIGHTS }, 4), _request: 2 }); // superseded: not echoed
+    model.pythonUpdates({ error: "the sentence is empty", _request: 3 });
+    model.pythonSets("_request", 4); // another view's run: this page did not ask
+    store.flush();
+    expect(model.saved).toEqual([{ page_runs: 1 }, { page_runs: 3 }]);
+  });
+
   it("keeps the last good data when a payload cannot be read", () => {
     const { model, store } = setUp(makePayload({ weights: WEIGHTS }));
     const good = store.get().data;
@@ -220,6 +234,53 @@ describe("connect", () => {
     expect(store.get().data?.stack("self").hasLayer(0)).toBe(false);
     const requestsForNewData = model.sent.filter((message) => message.type === "layers" && message.version === 6);
     expect(requestsForNewData).toEqual([{ type: "layers", version: 6, stack: "self", layers: [0] }]);
+  });
+
+  it("says a layer was not saved when no kernel answers, and forgets it when one does", () => {
+    vi.useFakeTimers();
+    try {
+      const { model, store } = setUp(makePayload({ weights: WEIGHTS, missing: [1] }, 5), { layer: 1 });
+      vi.advanceTimersByTime(NO_ANSWER_MS - 1);
+      store.flush();
+      expect(store.get().layersUnanswered).toBe(false);
+      vi.advanceTimersByTime(1);
+      store.flush();
+      expect(store.get().layersUnanswered).toBe(true);
+
+      model.pythonSends(...layerReply(5, 1));
+      store.flush();
+      expect(store.get().layersUnanswered).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("never says so while the parts of a layer are arriving, however slowly", () => {
+    vi.useFakeTimers();
+    const { model, store } = setUp(makePayload({ weights: WEIGHTS, missing: [1] }, 5), { layer: 1 });
+    for (const reply of layerReplies(5, 1, 2)) {
+      vi.advanceTimersByTime(NO_ANSWER_MS - 1);
+      model.pythonSends(...reply);
+      store.flush();
+      expect(store.get().layersUnanswered).toBe(false);
+    }
+    expect(store.get().data?.stack("self").hasLayer(1)).toBe(true);
+    vi.advanceTimersByTime(10 * NO_ANSWER_MS); // every layer is here: nothing is awaited
+    store.flush();
+    expect(store.get().layersUnanswered).toBe(false);
+  });
+
+  it("does not wait for answers after disconnect", () => {
+    vi.useFakeTimers();
+    try {
+      const { store, disconnect } = setUp(makePayload({ weights: WEIGHTS, missing: [1] }, 5), { layer: 1 });
+      disconnect();
+      vi.advanceTimersByTime(NO_ANSWER_MS);
+      store.flush();
+      expect(store.get().layersUnanswered).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("removes every listener it added on disconnect", () => {

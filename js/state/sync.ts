@@ -115,6 +115,10 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
     if (awaiting === null || model.get("_request") !== awaiting) return;
     awaiting = null;
     store.set({ ...readTraits(), ...readData(), ...readCompare(), pending: false });
+    // Echo the answer from the page: hosts that re-run the cells reading a widget only on
+    // changes made in its page (marimo) then re-run them with the new input.
+    model.set("page_runs", model.get("_request"));
+    model.save_changes();
   });
 
   let noticeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -145,7 +149,7 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
     else if (content?.type === "layer" && content.source === "compare") compareFetcher.receive(content, buffers);
     else fetcher.receive(content, buffers);
   });
-  cleanups.push(store.subscribe(() => fetcher.request()));
+  cleanups.push(store.subscribe(() => fetcher.request()), () => fetcher.stopWaiting());
   fetcher.request();
   cleanups.push(store.subscribe(() => compareFetcher.request()));
   compareFetcher.request();
@@ -194,6 +198,9 @@ function decodePayload(payload: Payload | undefined, store: Store<ViewState>): P
   }
 }
 
+/** How long a layer request may go unanswered before the page says no kernel is behind it. */
+export const NO_ANSWER_MS = 4000;
+
 /**
  * Asks Python for the layers the page lacks: the one on screen first, then the
  * rest one at a time in the background, so that the kernel and the page stay
@@ -202,6 +209,7 @@ function decodePayload(payload: Payload | undefined, store: Store<ViewState>): P
 class LayerFetcher {
   /** The version whose layer request is unanswered; Python drops requests for replaced data. */
   private inFlight: number | null = null;
+  private noAnswer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly model: Model,
@@ -217,6 +225,18 @@ class LayerFetcher {
     this.inFlight = data.version;
     const message: PageMessage = { type: "layers", version: data.version, stack: wanted.stack, layers: [wanted.layer] };
     this.model.send(message);
+    this.waitForAnswer();
+  }
+
+  /** With no kernel (nbconvert HTML, a notebook viewer) nobody answers: say so instead of loading forever. */
+  private waitForAnswer(): void {
+    this.stopWaiting();
+    this.noAnswer = setTimeout(() => this.store.set({ layersUnanswered: true }), NO_ANSWER_MS);
+  }
+
+  stopWaiting(): void {
+    if (this.noAnswer !== null) clearTimeout(this.noAnswer);
+    this.noAnswer = null;
   }
 
   receive(content: KernelMessage, buffers: Array<DataView | ArrayBuffer>): void {
@@ -225,6 +245,10 @@ class LayerFetcher {
     const [heads = 0, rows = 0] = content.shape ?? [];
     const last = content.stop === heads * rows; // the answer's final part
     if (last && content.version === this.inFlight) this.inFlight = null; // a late answer for replaced data changes nothing
+    // A kernel is answering: no "not saved" notice, and while parts are still due, wait for them.
+    this.stopWaiting();
+    if (this.store.get().layersUnanswered) this.store.set({ layersUnanswered: false });
+    if (this.inFlight !== null) this.waitForAnswer();
     if (data && data.version === content.version && buffers[0]) {
       try {
         const scales = buffers[1] ? toDataView(buffers[1]) : null;
@@ -232,6 +256,7 @@ class LayerFetcher {
           this.store.set({ dataRevision: dataRevision + 1 });
         }
       } catch (error) {
+        this.stopWaiting(); // the error line says what went wrong, not "not saved"
         this.store.set({ error: `could not read layer ${content.layer}: ${(error as Error).message}` });
         return; // do not loop on a layer that cannot be read
       }

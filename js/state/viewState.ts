@@ -31,6 +31,8 @@ export interface ViewState {
   models: string[];
   hasModel: boolean;
   busy: boolean;
+  /** A layer request went unanswered (no kernel: a saved notebook rendered as static HTML). */
+  layersUnanswered: boolean;
   /** A run was sent from the page and Python has not answered yet. */
   pending: boolean;
   error: string;
@@ -67,6 +69,7 @@ export const initialViewState: ViewState = {
   models: [],
   hasModel: true,
   busy: false,
+  layersUnanswered: false,
   pending: false,
   error: "",
   notice: "",

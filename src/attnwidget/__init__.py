@@ -5,6 +5,7 @@ from .compat import head_view, model_view
 from .extraction import extract
 from .models import OFFLINE_MODEL, LoadedModel, load_model
 from .result import AttentionStack, Extraction
+from .standalone import save_html
 from .tensors import extraction_from_tensors
 from .widget import AttentionWidget
 
@@ -23,6 +24,7 @@ __all__ = [
     "load_model",
     "model_view",
     "rollout",
+    "save_html",
     "word_attention",
 ]
 __version__ = "0.1.0"

@@ -29,12 +29,14 @@ def head_stats_payload(stack: str, columns: dict[str, np.ndarray], summary: str,
     }
 
 
-def encoded_comparison(comparison: Comparison, model_b: str, version: int) -> EncodedExtraction:
+def encoded_comparison(
+    comparison: Comparison, model_b: str, version: int, *, prettify_tokens: bool = True
+) -> EncodedExtraction:
     """A and B as one encoded extraction with stacks ``"a"`` and ``"b"``, to answer layer requests."""
     pair = Extraction(
         stacks={"a": replace(comparison.a, name="a"), "b": replace(comparison.b, name="b")}, model_name=model_b
     )
-    return EncodedExtraction(pair, version)
+    return EncodedExtraction(pair, version, prettify_tokens=prettify_tokens)
 
 
 def comparison_payload(comparison: Comparison, encoded: EncodedExtraction, layer: int) -> dict:

@@ -1,8 +1,9 @@
-"""BertViz-compatible ``head_view`` and ``model_view`` that return an ``AttentionWidget``.
+"""BertViz-compatible ``head_view`` and ``model_view``, showing an ``AttentionWidget``.
 
 Replace ``from bertviz import head_view, model_view`` with
-``from attnwidget import head_view, model_view``; calls keep working and give the
-live widget instead of static HTML.
+``from attnwidget import head_view, model_view``; calls keep working, in the same
+places (the last line of a cell, inside a function, in a loop, before a ``print``),
+and show the live widget instead of static HTML.
 
 Accepted, with BertViz's meaning:
 
@@ -17,15 +18,17 @@ Accepted, with BertViz's meaning:
 * ``include_layers``: only these layers are kept (the widget numbers them 0, 1, ...
   and a note lists the original indices).
 * ``include_heads`` (model_view): only these heads are kept, with a note.
-* ``html_action``: "view" and "return" both return the widget. A widget shows
-  itself when it is the last expression of a cell, or with ``display(widget)``.
-  Anything else is a ValueError, as in BertViz.
-
-Accepted and ignored:
-
-* ``prettify_tokens``: the widget always shows readable labels (``Ġ``/``▁`` as
-  spaces) while ``widget.tokens`` keeps the raw strings.
-* ``display_mode`` (model_view): the widget follows the notebook's theme.
+* ``html_action``: "view" (the default) displays the widget and returns None, as
+  BertViz displays its HTML; "return" returns an ``IPython.display.HTML`` whose
+  ``.data`` is the self-contained offline file of ``save_html`` (so BertViz's
+  ``open("x.html", "w").write(html.data)`` works). attnwidget adds "widget": the
+  live widget, not displayed. Anything else is a ValueError, as in BertViz.
+* ``prettify_tokens``: True shows readable labels (``Ġ``/``▁`` as spaces, no
+  ``</w>``); False shows the raw strings. ``widget.tokens`` is always raw.
+* ``display_mode`` (model_view): "dark" (BertViz's default) or "light" forces the
+  widget's theme; BertViz has no other.
+* Repeated indices in ``heads``, ``include_layers`` or ``include_heads`` are a
+  ValueError.
 
 ``model_view`` returns the same widget as ``head_view``: it has the model view
 (every layer and head as thumbnails) as one of its linked panels.
@@ -35,17 +38,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
 from .result import CROSS, DECODER, ENCODER, SELF, Extraction
-from .tensors import TensorStack, combine_stacks, given_shape, stack_from_tensors
+from .tensors import TensorStack, check_indices, combine_stacks, given_shape, stack_from_tensors
 
 if TYPE_CHECKING:
+    from IPython.display import HTML
+
     from .widget import AttentionWidget
 
-HTML_ACTIONS = ("view", "return")
+HTML_ACTIONS = ("view", "return", "widget")
+DISPLAY_MODES = ("dark", "light")
+Shown = Union[None, "HTML", "AttentionWidget"]
 
 
 def head_view(
@@ -62,14 +69,15 @@ def head_view(
     decoder_tokens: Sequence[str] | None = None,
     include_layers: Sequence[int] | None = None,
     html_action: str = "view",
-) -> AttentionWidget:
-    """BertViz's ``head_view``, returning an ``AttentionWidget`` (see the module docstring)."""
+) -> Shown:
+    """BertViz's ``head_view``: displays the widget, or returns it or its HTML (see the module docstring)."""
     _check_html_action(html_action)
     extraction = _extraction(
         attention, tokens, sentence_b_start, encoder_attention, decoder_attention, cross_attention,
         encoder_tokens, decoder_tokens, include_layers,
     )
-    return _widget(extraction, layer, include_layers, heads)
+    widget = _widget(extraction, layer, include_layers, heads, prettify_tokens=prettify_tokens, theme="auto")
+    return _deliver(widget, html_action)
 
 
 def model_view(
@@ -86,16 +94,19 @@ def model_view(
     include_layers: Sequence[int] | None = None,
     include_heads: Sequence[int] | None = None,
     html_action: str = "view",
-) -> AttentionWidget:
-    """BertViz's ``model_view``, returning the same ``AttentionWidget`` as ``head_view``."""
+) -> Shown:
+    """BertViz's ``model_view``: the same widget as ``head_view``, in ``display_mode``'s theme."""
     _check_html_action(html_action)
+    if display_mode not in DISPLAY_MODES:
+        raise ValueError(f"display_mode must be 'dark' or 'light', got {display_mode!r}")
     extraction = _extraction(
         attention, tokens, sentence_b_start, encoder_attention, decoder_attention, cross_attention,
         encoder_tokens, decoder_tokens, include_layers,
     )
     if include_heads is not None:
         extraction = _keep_heads(extraction, include_heads)
-    return _widget(extraction, None, include_layers, None)
+    widget = _widget(extraction, None, include_layers, None, prettify_tokens=prettify_tokens, theme=display_mode)
+    return _deliver(widget, html_action)
 
 
 # ---- building the extraction --------------------------------------------------------------
@@ -188,7 +199,7 @@ def _part(
 
 def _select_layers(attention: Any, include_layers: Sequence[int]) -> Any:
     """The chosen layers, before conversion, so dropped layers are never copied."""
-    indices = _check_indices(include_layers, len(attention), "include_layers", "layers")
+    indices = check_indices(include_layers, len(attention), "include_layers", "layers")
     if isinstance(attention, (tuple, list)):
         return [attention[index] for index in indices]
     return attention[indices]
@@ -198,28 +209,23 @@ def _keep_heads(extraction: Extraction, include_heads: Sequence[int]) -> Extract
     """Every stack with only the chosen heads, plus a note (model_view's include_heads)."""
     stacks = {}
     for name, stack in extraction.stacks.items():
-        indices = _check_indices(include_heads, stack.n_heads, "include_heads", "heads")
+        indices = check_indices(include_heads, stack.n_heads, "include_heads", "heads")
         stacks[name] = replace(stack, attention=np.ascontiguousarray(stack.attention[:, indices]))
     note = f"showing heads {list(include_heads)} of the model (include_heads); the widget numbers them from 0"
     return Extraction(stacks, extraction.model_name, extraction.shapes, [*extraction.notes, note])
-
-
-def _check_indices(indices: Sequence[int], size: int, what: str, unit: str) -> list[int]:
-    chosen = list(indices)
-    wrong = [index for index in chosen if isinstance(index, bool) or not isinstance(index, (int, np.integer))]
-    if wrong or not chosen:
-        raise ValueError(f"{what} must be a non-empty list of int indices, got {chosen!r}")
-    out_of_range = [index for index in chosen if not 0 <= index < size]
-    if out_of_range:
-        raise ValueError(f"{what} has {out_of_range}, but the attention has {size} {unit} (0 to {size - 1})")
-    return [int(index) for index in chosen]
 
 
 # ---- the widget -----------------------------------------------------------------------------
 
 
 def _widget(
-    extraction: Extraction, layer: int | None, include_layers: Sequence[int] | None, heads: Sequence[int] | None
+    extraction: Extraction,
+    layer: int | None,
+    include_layers: Sequence[int] | None,
+    heads: Sequence[int] | None,
+    *,
+    prettify_tokens: bool,
+    theme: str,
 ) -> AttentionWidget:
     from .widget import AttentionWidget  # the widget imports anywidget; keep compat importable without it
 
@@ -227,8 +233,29 @@ def _widget(
     return AttentionWidget(
         _extraction=extraction,
         layer=_widget_layer(layer, include_layers, main.n_layers),
-        heads=None if heads is None else _check_indices(heads, main.n_heads, "heads", "heads"),
+        heads=None if heads is None else check_indices(heads, main.n_heads, "heads", "heads"),
+        prettify_tokens=bool(prettify_tokens),
+        theme=theme,
     )
+
+
+def _deliver(widget: AttentionWidget, html_action: str) -> Shown:
+    """What BertViz does with its view: display it (None), or return it as HTML; or the live widget."""
+    if html_action == "widget":
+        return widget
+    if html_action == "return":
+        from IPython.display import HTML
+
+        from .standalone import html_of
+
+        try:
+            return HTML(html_of(widget))
+        finally:
+            widget.close()  # only the file is returned: no live view will ever use this widget
+    from IPython.display import display
+
+    display(widget)
+    return None
 
 
 def _widget_layer(layer: int | None, include_layers: Sequence[int] | None, n_layers: int) -> int:
@@ -248,6 +275,6 @@ def _widget_layer(layer: int | None, include_layers: Sequence[int] | None, n_lay
 def _check_html_action(html_action: str) -> None:
     if html_action not in HTML_ACTIONS:
         raise ValueError(
-            f"html_action must be 'view' or 'return', got {html_action!r}: attnwidget returns a widget "
-            "for both (display it as the last expression of a cell, or with display(widget))"
+            f"html_action must be 'view' (display the widget), 'return' (an IPython HTML object holding "
+            f"the standalone page) or 'widget' (the live widget, not displayed), got {html_action!r}"
         )

@@ -6,9 +6,12 @@ so every model is loaded with ``attn_implementation="eager"``.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import threading
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
@@ -113,8 +116,33 @@ def load_model(spec: ModelSpec) -> LoadedModel:
     key = os.fspath(spec)
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = _load(key)
+            with quiet_transformers():
+                _cache[key] = _load(key)
         return _cache[key]
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """No progress bar, log line or warning from transformers while attnwidget loads a model.
+
+    transformers' "Loading weights" bar is itself a notebook widget: it would appear above
+    ours in every host and be saved with the notebook. The widget's status line says it is
+    loading; errors still raise. The user's own settings come back afterwards.
+    """
+    from transformers.utils import logging as hf_logging
+
+    bars_were_on = hf_logging.is_progress_bar_enabled()
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars_were_on:
+            hf_logging.enable_progress_bar()
 
 
 def _load(name: str) -> LoadedModel:

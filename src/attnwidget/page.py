@@ -1,7 +1,7 @@
 """The page's side of the widget: state updates and messages from it, checked and answered.
 
-The page is an untrusted peer. A state update may change only the view state
-(``validation.PAGE_SETTABLE``) and only to values the rules accept; anything else
+The page is an untrusted peer. A state update may change only the view state and
+``page_runs`` (``validation.PAGE_SETTABLE``) and only to values the rules accept; anything else
 is sent back (the page snaps back) with a ``refused`` message it shows. Messages
 are ``layers`` requests (answered at most once per layer, in parts under
 ``payload.MAX_MESSAGE_BYTES``), ``run`` and ``compare`` requests (answered with
@@ -53,7 +53,7 @@ class PageSide:
     def _apply_page_patch(self, sync_data: dict) -> dict[str, str]:
         """Apply the values the rules accept; returns the refusals (name -> reason)."""
         accepted, refused = rules.check_page_patch(
-            sync_data, stacks=self._stack_shapes(), stack=self.stack, direction=self.direction
+            sync_data, stacks=self._stack_shapes(), stack=self.stack, direction=self.direction, answered=self._request
         )
         if accepted:
             try:

@@ -41,6 +41,7 @@ class EncodedExtraction:
 
     extraction: Extraction
     version: int
+    prettify_tokens: bool = True  # readable labels (Ġ, ▁ as spaces); False shows the raw strings, as BertViz's option
     scales: dict[str, np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -143,8 +144,8 @@ class EncodedExtraction:
     def _stack_payload(self, stack: AttentionStack, layers: Iterable[int], *, scales: bool) -> dict:
         return {
             "name": stack.name,
-            "rows": _wire_labels(stack.row_tokens),
-            "cols": _wire_labels(stack.col_tokens),
+            "rows": _wire_labels(stack.row_tokens, pretty=self.prettify_tokens),
+            "cols": _wire_labels(stack.col_tokens, pretty=self.prettify_tokens),
             "row_special": stack.row_special,
             "col_special": stack.col_special,
             "row_b_start": stack.row_b_start,
@@ -157,9 +158,13 @@ class EncodedExtraction:
         }
 
 
-def _wire_labels(tokens: list[str]) -> list[str]:
-    """Display labels that can be sent as UTF-8: a lone surrogate in a user's token shows as U+FFFD."""
-    return [replace_lone_surrogates(label) for label in display_tokens(tokens)]
+def _wire_labels(tokens: list[str], *, pretty: bool) -> list[str]:
+    """Labels that can be sent as UTF-8: a lone surrogate in a user's token shows as U+FFFD.
+
+    ``pretty`` shows readable labels (Ġ, ▁ as spaces); otherwise the tokenizer's raw strings.
+    """
+    labels = display_tokens(tokens) if pretty else tokens
+    return [replace_lone_surrogates(label) for label in labels]
 
 
 def payload_bytes(payload: dict) -> int:

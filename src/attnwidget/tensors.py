@@ -252,11 +252,36 @@ def _check_b_start(b_start: Any, n_tokens: int, separate_cols: bool) -> int | No
         return None
     if separate_cols:
         raise ValueError("sentence_b_start marks sentence B in self-attention; it cannot be used with col_tokens")
+    b_start = _scalar(b_start)
     if isinstance(b_start, bool) or not isinstance(b_start, (int, np.integer)):
         raise ValueError(f"sentence_b_start must be an int, got {type(b_start).__name__}")
     if not 0 < b_start < n_tokens:
         raise ValueError(f"sentence_b_start must be between 1 and {n_tokens - 1} (tokens - 1), got {b_start}")
     return int(b_start)
+
+
+def _scalar(value: Any) -> Any:
+    """A 0-d integer tensor or array (``token_type_ids.argmax()``) as a Python int; anything else unchanged."""
+    if isinstance(value, torch.Tensor) and value.ndim == 0 and not value.is_floating_point() and value.dtype != torch.bool:
+        return int(value.item())
+    if isinstance(value, np.ndarray) and value.ndim == 0 and np.issubdtype(value.dtype, np.integer):
+        return int(value)
+    return value
+
+
+def check_indices(indices: Sequence[int], size: int, what: str, unit: str) -> list[int]:
+    """A non-empty list of distinct int indices below ``size``, or a ValueError naming ``what`` was wrong."""
+    chosen = list(indices)
+    wrong = [index for index in chosen if isinstance(index, bool) or not isinstance(index, (int, np.integer))]
+    if wrong or not chosen:
+        raise ValueError(f"{what} must be a non-empty list of int indices, got {chosen!r}")
+    repeated = sorted({index for index in chosen if chosen.count(index) > 1})
+    if repeated:
+        raise ValueError(f"{what} must not repeat an index, got {chosen!r} ({repeated} more than once)")
+    out_of_range = [index for index in chosen if not 0 <= index < size]
+    if out_of_range:
+        raise ValueError(f"{what} has {out_of_range}, but the attention has {size} {unit} (0 to {size - 1})")
+    return [int(index) for index in chosen]
 
 
 _EXPECTED_VALUES = "expected probabilities between 0 and 1"

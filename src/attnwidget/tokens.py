@@ -1,7 +1,7 @@
 """Turning raw tokenizer strings into labels a person can read.
 
 Byte-level BPE (GPT-2, RoBERTa) writes a leading space as ``Ġ`` and other bytes
-as stand-in characters; SentencePiece (T5, Llama, ALBERT) writes it as ``▁``.
+as stand-in characters; SentencePiece (T5, Llama, ALBERT) writes it as ``▁``; CLIP-style BPE ends a word with ``</w>``.
 Labels keep the word-start space as a real space (the page shows it with a
 subtle mark) and make newlines and tabs visible. WordPiece's ``##`` stays: it is
 how BERT users recognise a word piece.
@@ -13,6 +13,7 @@ import re
 from functools import cache
 
 _SENTENCEPIECE_SPACE = "\u2581"  # ▁
+_END_OF_WORD = "</w>"  # CLIP's and OpenAI GPT's BPE mark a word's end; BertViz strips it too
 _VISIBLE_WHITESPACE = str.maketrans({"\n": "↵", "\t": "⇥", "\r": "↵"})
 
 # Tokens that look like markers rather than text, for user tensors that come
@@ -38,6 +39,8 @@ def _byte_decoder() -> dict[str, int]:
 
 def display_token(token: str) -> str:
     """A readable label for one raw token."""
+    if token.endswith(_END_OF_WORD) and token != _END_OF_WORD:
+        token = token[: -len(_END_OF_WORD)]
     text = token.replace(_SENTENCEPIECE_SPACE, " ")
     decoder = _byte_decoder()
     if text and all(char in decoder for char in text):
@@ -50,6 +53,18 @@ def display_token(token: str) -> str:
 
 def display_tokens(tokens: list[str]) -> list[str]:
     return [display_token(token) for token in tokens]
+
+
+def token_index(focus: int | str, labels: list[str]) -> int:
+    """A token's index: ``focus`` itself, or the first token whose label (spaces stripped) is ``focus``."""
+    if isinstance(focus, str):
+        matches = [index for index, label in enumerate(labels) if label.strip() == focus.strip()]
+        if not matches:
+            raise ValueError(f"focus {focus!r} is not one of the tokens: {labels}")
+        return matches[0]
+    if isinstance(focus, bool) or not 0 <= focus < len(labels):
+        raise ValueError(f"focus must be a token or an index between 0 and {len(labels) - 1}, got {focus!r}")
+    return int(focus)
 
 
 def looks_special(token: str) -> bool:

@@ -27,7 +27,7 @@ MAX_TEXT_CHARS = 100_000
 MAX_REQUEST_ID = 2**53 - 1
 """Request ids are JavaScript-safe integers."""
 
-PAGE_SETTABLE = (
+VIEW_SETTABLE = (
     "stack",
     "layer",
     "heads",
@@ -39,9 +39,13 @@ PAGE_SETTABLE = (
     "combine",
     "granularity",
 )
-"""The traits the page may change. Everything else is Python's: the page asks for new
-inputs with a ``run`` message, for a second model with a ``compare`` message, and cannot
-write results (``_data``, ``tokens``, ``error``...)."""
+"""The view state, which the page and Python both change."""
+
+PAGE_SETTABLE = (*VIEW_SETTABLE, "page_runs")
+"""The traits the page may change: the view state, and ``page_runs``, where the page echoes
+the run answer it has taken in. Everything else is Python's: the page asks for new inputs
+with a ``run`` message, for a second model with a ``compare`` message, and cannot write
+results (``_data``, ``tokens``, ``error``...)."""
 
 DISPLAY_SETTINGS = ("combine", "granularity")
 """View settings that change what the values are (rollout, words), not which are shown: they
@@ -174,13 +178,25 @@ def check_view_value(
         return check_heads(value, shape)
     if name == "focus":
         return check_focus(value, shape, direction)
-    raise ValueError(f"{shorten(name)} is not a view-state trait; the page may set only {list(PAGE_SETTABLE)}")
+    raise ValueError(f"{shorten(name)} is not a view-state trait; the view state is {list(VIEW_SETTABLE)}")
+
+
+def check_page_runs(value: Any, *, answered: int) -> int:
+    """The run answer the page has taken in: a request id Python has already answered.
+
+    ``answered`` is ``_request``, the last run Python answered; the page cannot claim a later one.
+    """
+    if not is_int(value) or not 0 <= value <= answered:
+        raise ValueError(f"page_runs must be an integer between 0 and {answered} (the last run answered), got {shorten(value)}")
+    return int(value)
 
 
 def check_page_patch(
-    patch: Mapping[str, Any], *, stacks: Mapping[str, StackShape], stack: str, direction: str
+    patch: Mapping[str, Any], *, stacks: Mapping[str, StackShape], stack: str, direction: str, answered: int = 0
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Split a state update from the page into accepted values and refusals (name -> reason).
+
+    ``answered`` is the last run request Python answered (``_request``), the bound of ``page_runs``.
 
     ``stack`` and ``direction`` are checked first, so that ``layer``, ``heads`` and
     ``focus`` sent with them are checked against the stack they will be shown with.
@@ -193,6 +209,9 @@ def check_page_patch(
             refused[name] = f"{shorten(name)} is set by Python; the page cannot change it"
             continue
         try:
+            if name == "page_runs":
+                accepted[name] = check_page_runs(patch[name], answered=answered)
+                continue
             value = check_view_value(
                 name,
                 patch[name],

@@ -25,6 +25,7 @@ from .models import LoadedModel, ModelSpec, load_model
 from .page import PageSide, _describe
 from .payload import EncodedExtraction
 from .result import Extraction
+from .standalone import THEMES
 from .validation import StackShape
 from .views import shown_extraction
 
@@ -53,7 +54,7 @@ def _bundle(name: str) -> str | Path:
         ) from None
 
 def _checked(default: Any) -> t.Any:
-    """A synced view-state trait whose every value, None included, goes through the validator."""
+    """A synced trait the page may set, whose every value, None included, goes through the validator."""
     trait = t.Any(default)
     trait.allow_none = False  # traitlets' Any lets None skip validation otherwise
     return trait.tag(sync=True)
@@ -114,6 +115,9 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
     combine = _checked("none")
     granularity = _checked("tokens")
 
+    # Set by Python only: "light" or "dark" force a theme (BertViz's display_mode), "auto" follows the host.
+    theme = t.Enum(THEMES, default_value="auto").tag(sync=True)
+
     # Read-outs. `tokens` are the shown stack's rows ("from"), `col_tokens` its columns ("to"):
     # the same list except for cross-attention, where rows are decoder and columns encoder tokens.
     tokens = t.List(t.Unicode(), read_only=True)
@@ -125,6 +129,10 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
 
     _data = t.Dict().tag(sync=True)
     _request = t.Int(0).tag(sync=True)  # the page's run request the current state answers
+    # The page echoes `_request` here once it has taken in the answer (validation.check_page_runs:
+    # never beyond `_request`). Hosts that re-run the cells reading a widget only when its page
+    # changes a trait (marimo) then re-run them with the new input.
+    page_runs = _checked(0)
 
     # A second model run on the same input ("" for none); the page picks one with a `compare` message.
     compare_to = t.Unicode("").tag(sync=True)
@@ -144,9 +152,11 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         stream: bool = True,
         max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
         compare_to: ModelSpec | None = None,
+        prettify_tokens: bool = True,
         _extraction: Extraction | None = None,
         **kwargs: Any,
     ) -> None:
+        rules.check_flag(prettify_tokens, "prettify_tokens")  # before any widget (and comm) exists
         view = {name: kwargs.pop(name) for name in _VIEW_TRAITS if name in kwargs}
         view["layer"] = layer
         if heads is not None:
@@ -163,6 +173,7 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         self._encoded: EncodedExtraction | None = None
         self._version = 0
         self._stream = stream
+        self._prettify_tokens = prettify_tokens
         self._max_attention_bytes = max_attention_bytes
         self._committing = False  # set while this class writes the traits a re-run changes
         self._prepared: _Prepared | None = None
@@ -255,12 +266,34 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         return self.extraction.stacks[self.stack].attention
 
     @property
+    def prettify_tokens(self) -> bool:
+        """Whether the page shows readable labels (True) or the tokenizer's raw strings."""
+        return self._prettify_tokens
+
+    @property
     def n_layers(self) -> int:
         return self.extraction.stacks[self.stack].n_layers
 
     @property
     def n_heads(self) -> int:
         return self.extraction.stacks[self.stack].n_heads
+
+    # ---- leaving the notebook ------------------------------------------------------------
+
+    def save_html(self, path: str | os.PathLike, *, theme: str | None = None) -> Path:
+        """Write this view, with every layer, as one self-contained HTML file that opens offline."""
+        from .standalone import save_html
+
+        return save_html(self, path, theme=theme)
+
+    def figure(self, view: str = "heatmap", **options: Any) -> Any:
+        """A matplotlib Figure of ``view`` ("heatmap", "token_focus", "head_view", "model_view") as the page shows it now.
+
+        ``options`` override the current view (``layer=``, ``heads=``, ``theme=``, ...); needs ``attnwidget[plot]``.
+        """
+        from . import plot
+
+        return plot.figure(self, view, **{**plot.widget_view_options(self, view), **options})
 
     # ---- validation of the view state (rules in validation.py) ----------------------------
 
@@ -275,6 +308,13 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
             return rules.check_view_value(
                 name, proposal["value"], stacks=self._stack_shapes(), stack=self.stack, direction=self.direction
             )
+        except ValueError as error:
+            raise t.TraitError(str(error)) from None
+
+    @t.validate("page_runs")
+    def _valid_page_runs(self, proposal: t.Bunch) -> int:
+        try:
+            return rules.check_page_runs(proposal["value"], answered=self._request)
         except ValueError as error:
             raise t.TraitError(str(error)) from None
 
@@ -374,7 +414,7 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         shown = shown_extraction(raw, self.combine, self.granularity)
         for stack in shown.stacks.values():
             stack.attention.flags.writeable = False
-        return EncodedExtraction(shown, version)
+        return EncodedExtraction(shown, version, prettify_tokens=self._prettify_tokens)
 
     def _shown_payload(self, encoded: EncodedExtraction, stack: str, layer: int) -> dict:
         """The `_data` dict, saying whether its values are rollout and over words (for the captions).
@@ -549,7 +589,7 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
             payload: dict = {}
         else:
             self._version += 1
-            self._compare_encoded = encoded_comparison(comparison, model_b, self._version)
+            self._compare_encoded = encoded_comparison(comparison, model_b, self._version, prettify_tokens=self._prettify_tokens)
             payload = comparison_payload(comparison, self._compare_encoded, self.layer)
         was_committing, self._committing = self._committing, True
         try:

@@ -57,8 +57,28 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 # Keep this short; prefer switching the cause off (see `lab_server`) over listing it here.
 IGNORED_CONSOLE_ERRORS: list[tuple[str, str]] = []
 
+# What another host does on its own, allowed only in tests marked `@pytest.mark.host("name")`:
+# host -> (errors: [(regex, why)], outside requests blocked without failing: [(regex, why)]).
+HOST_NOISE: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
+    "notebook": (
+        [(r"reading 'schema'", "Notebook 7's own settings loader (notebook_core), before any cell runs")],
+        [],
+    ),
+    "voila": (
+        [
+            (r"RUNTIME-012", "Voilà's module federation of a JupyterLab extension it does not ship"),
+        ],
+        [(r"^https://(cdn\.jsdelivr\.net|cdnjs\.cloudflare\.com)/", "Voilà's template: Font Awesome and MathJax")],
+    ),
+    "marimo": ([], []),
+}
+
 
 expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "host(name): the test drives another host; its own known noise is allowed (HOST_NOISE)")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -214,6 +234,8 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         "--LabApp.extension_manager=readonly",
         # window.jupyterapp, so the tests can run JupyterLab commands and read notebook models.
         "--LabApp.expose_app_in_browser=True",
+        # The same in Notebook 7, served by this server too (as is Voilà, at /voila/render/).
+        "--JupyterNotebookApp.expose_app_in_browser=True",
     ]
     log_path = base / "server.log"
     log = log_path.open("wb")
@@ -240,6 +262,75 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     finally:
         _stop(process)
         log.close()
+
+
+MARIMO_APP = '''
+import marimo
+
+app = marimo.App()
+
+
+@app.cell
+def _():
+    import marimo as mo
+    from attnwidget import AttentionWidget
+
+    view = mo.ui.anywidget(AttentionWidget("He went to the bank to deposit money.", model="offline"))
+    view
+    return mo, view
+
+
+@app.cell
+def _(mo, view):
+    # Re-executed by marimo whenever the page changes the widget.
+    mo.md(f"probe: layer {view.layer} · sentence {view.sentence}")
+    return
+'''
+
+
+@pytest.fixture(scope="session")
+def marimo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`marimo run` of an app showing the widget through mo.ui.anywidget and a cell reading it; yields its URL."""
+    base = tmp_path_factory.mktemp("marimo")
+    (base / "app.py").write_text(MARIMO_APP, encoding="utf-8")
+    port = _free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "MARIMO_SKIP_UPDATE_CHECK": "1", "HOME": str(base)}
+    command = [
+        sys.executable, "-m", "marimo", "run", "app.py", "--headless", "--host", "127.0.0.1", f"--port={port}",
+        "--no-token", "--no-sandbox", "--no-check",
+    ]
+    log_path = base / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"marimo exited with {process.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}")
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as answer:
+                        if answer.status == 200:
+                            break
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"marimo did not answer within {SERVER_START_TIMEOUT_S}s")
+                time.sleep(0.2)
+            yield url
+        finally:
+            _stop(process)
+
+
+@pytest.fixture
+def host_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page for a host other than JupyterLab (its server is the test's): only loopback is reachable."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = _watch(context, request, _is_local)
+    yield page
+    context.close()
+    _late_problems(request)
 
 
 # ---- the browser ---------------------------------------------------------------------------
@@ -271,29 +362,60 @@ def _ignored(text: str) -> bool:
     return any(re.search(pattern, text) for pattern, _why in IGNORED_CONSOLE_ERRORS)
 
 
-@pytest.fixture
-def page(browser: Browser, lab_server: LabServer, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=lab_server.url)
+def _watch(context: Any, request: pytest.FixtureRequest, allowed: Any) -> Page:
+    """A page of `context` whose console errors, page errors and requests outside `allowed` fail the test."""
     problems: list[str] = []
+    marker = request.node.get_closest_marker("host")
+    host_errors, host_requests = HOST_NOISE[marker.args[0]] if marker else ([], [])
+
+    def noise(text: str, patterns: list[tuple[str, str]]) -> bool:
+        return any(re.search(pattern, text) for pattern, _why in patterns)
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not _ignored(message.text):
-            where = message.location
+        where = message.location
+        from_host = noise(message.text, host_errors) or noise(where.get("url") or "", host_requests)
+        if message.type == "error" and not _ignored(message.text) and not from_host:
             problems.append(f"console error: {message.text} (at {where.get('url')}:{where.get('lineNumber')})")
 
     def on_page_error(error: Error) -> None:
-        problems.append(f"page error: {error.message}\n{error.stack or ''}")
+        if not noise(error.message, host_errors):
+            problems.append(f"page error: {error.message}\n{error.stack or ''}")
 
     def block_outside(route: Any) -> None:
-        problems.append(f"request off the machine, blocked: {route.request.method} {route.request.url}")
+        if not noise(route.request.url, host_requests):
+            problems.append(f"request off the machine, blocked: {route.request.method} {route.request.url}")
         route.abort("blockedbyclient")
 
-    context.route(lambda url: not _is_local(url), block_outside)
+    context.route(lambda url: not allowed(url), block_outside)
     page = context.new_page()
     page.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page.on("console", on_console)
     page.on("pageerror", on_page_error)
     request.node.page_problems = problems
+    return page
+
+
+def _late_problems(request: pytest.FixtureRequest) -> None:
+    problems = request.node.page_problems
+    late = problems[getattr(request.node, "page_problems_reported", 0):]
+    if late:
+        pytest.fail("the page reported errors after the test:\n" + "\n".join(late), pytrace=False)
+
+
+@pytest.fixture
+def file_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page for files on disk: any request that is not file:, data: or blob: is blocked and fails the test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1200})
+    page = _watch(context, request, lambda url: urlsplit(url).scheme in ("file", "data", "blob"))
+    yield page
+    context.close()
+    _late_problems(request)
+
+
+@pytest.fixture
+def page(browser: Browser, lab_server: LabServer, request: pytest.FixtureRequest) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=lab_server.url)
+    page = _watch(context, request, _is_local)
     yield page
 
     report = getattr(request.node, "report_call", None)
@@ -308,9 +430,7 @@ def page(browser: Browser, lab_server: LabServer, request: pytest.FixtureRequest
         print(f"---- JupyterLab server log (tail) ----\n{lab_server.log_tail()}")
     context.close()
     lab_server.shutdown_kernels()  # after the screenshot, so a failed page is pictured as it was
-    late = problems[getattr(request.node, "page_problems_reported", 0):]
-    if late:
-        pytest.fail("the page reported errors after the test:\n" + "\n".join(late), pytrace=False)
+    _late_problems(request)
 
 
 # ---- notebooks -----------------------------------------------------------------------------
