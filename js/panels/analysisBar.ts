@@ -25,6 +25,7 @@ export function createAnalysisBar(context: PanelContext): Panel {
   ]);
   const element = el("div", { className: "aw-row aw-analysis", testid: "analysis-bar" }, [combine, words, compareField]);
 
+  const titles = new Map([combine, words].map((button) => [button, button.title]));
   let state: Readonly<ViewState> | null = null;
   const cleanups = [
     on(combine, "click", () => state && actions.update({ combine: state.combine === "rollout" ? "none" : "rollout" })),
@@ -38,6 +39,10 @@ export function createAnalysisBar(context: PanelContext): Panel {
       state = next;
       setPressed(combine, next.combine === "rollout");
       setPressed(words, next.granularity === "words");
+      for (const button of [combine, words]) {
+        button.disabled = next.savedFile;
+        button.title = next.savedFile ? `${titles.get(button)} (fixed when this file was saved)` : titles.get(button) ?? "";
+      }
       const choices = compareChoices(next.models, next.model, next.compareTo);
       setOptions(compareSelect, [{ value: NO_COMPARISON, label: "— no second model —" }, ...choices.map((model) => ({ value: model, label: model }))]);
       compareSelect.value = next.compareTo;

@@ -104,7 +104,7 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
     comparedPayload = payload;
     return decodeCompare(payload);
   };
-  store.set({ ...readTraits(), ...readData(), ...readCompare() });
+  store.set({ ...readTraits(), ...readData(), ...readCompare(), savedFile: model.get("_static") === true });
   listen("change:_data", () => {
     if (awaiting === null) store.set(readData());
   });

@@ -48,6 +48,8 @@ export interface ViewState {
   /** Bumped when a layer of the comparison arrives (they come on demand, under 1 MiB per message). */
   compareRevision: number;
   headStats: HeadStatsPayload | null;
+  /** A saved file (no kernel): rollout and words stay as saved, nobody could recompute them. */
+  savedFile: boolean;
 }
 
 export const initialViewState: ViewState = {
@@ -81,4 +83,5 @@ export const initialViewState: ViewState = {
   compare: null,
   compareRevision: 0,
   headStats: null,
+  savedFile: false,
 };

@@ -39,11 +39,15 @@ def encoded_comparison(
     return EncodedExtraction(pair, version, prettify_tokens=prettify_tokens)
 
 
-def comparison_payload(comparison: Comparison, encoded: EncodedExtraction, layer: int) -> dict:
+def comparison_payload(comparison: Comparison, encoded: EncodedExtraction, layer: int, *, every_layer: bool = False) -> dict:
     """The ``_compare`` trait: under ``EAGER_BYTES`` of buffers, with A's ``layer`` and the layer of B
-    it is matched with when they fit; the page asks for other layers as it shows them."""
+    it is matched with when they fit; the page asks for other layers as it shows them.
+    ``every_layer``: all of them, for a saved file, where nobody answers such requests."""
     layer = min(max(layer, 0), comparison.a.n_layers - 1)
-    payload = encoded.bounded_payload([("a", layer), ("b", comparison.layer_map[layer])])
+    if every_layer:
+        payload = encoded.payload(None)
+    else:
+        payload = encoded.bounded_payload([("a", layer), ("b", comparison.layer_map[layer])])
     payload.update(
         level=comparison.level,
         caption=comparison.caption,

@@ -69,6 +69,23 @@ def words_stack(stack: AttentionStack) -> AttentionStack:
     )
 
 
+def analysis_caption(combine: str, granularity: str, stack_name: str, layer: int | None) -> str:
+    """What the values are when they are not raw token attention, for a title: "Rollout of layers 0–3 · words".
+
+    The twin of the page's ``analysisCaption`` (js/shared/format.ts), so figures and the saved
+    file say what the panels say. Empty for raw tokens; ``layer=None`` is a view of every layer.
+    """
+    parts = []
+    if combine == "rollout" and stack_name != CROSS:
+        if layer is None:
+            parts.append("Rollout up to each layer")
+        else:
+            parts.append("Rollout of layer 0" if layer == 0 else f"Rollout of layers 0–{layer}")
+    if granularity == "words":
+        parts.append("words" if parts else "Words")
+    return " · ".join(parts)
+
+
 def _word_of(groups: list[list[int]], token: int | None) -> int | None:
     """The index of the word holding ``token`` (a pair's first token of B)."""
     if token is None:

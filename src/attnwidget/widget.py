@@ -488,6 +488,16 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         columns = self._stats_of(stack)
         return head_stats_payload(stack, columns, summarize_layers(columns), self._encoded.version)
 
+    def _analysis_for_file(self, version: int) -> dict[str, Any]:
+        """The Heads table and the comparison as a saved file shows them: every layer, nothing left to ask for."""
+        stats = self._stats_of(self.stack)
+        traits: dict[str, Any] = {"_head_stats": head_stats_payload(self.stack, stats, summarize_layers(stats), version)}
+        if self._comparison is not None:
+            encoded = encoded_comparison(self._comparison, self.compare_to, version, prettify_tokens=self._prettify_tokens)
+            traits["_compare"] = comparison_payload(self._comparison, encoded, self.layer, every_layer=True)
+            traits["compare_to"] = self.compare_to
+        return traits
+
     @t.observe("combine", "granularity")
     def _reshow(self, change: t.Bunch) -> None:
         """Re-encode what the page shows; the model does not run again."""
