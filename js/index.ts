@@ -6,6 +6,7 @@ import { createHeadStats } from "./panels/headStats";
 import { createHeadView } from "./panels/headView";
 import { createHeatmap } from "./panels/heatmap";
 import { createModelView } from "./panels/modelView";
+import { createNeuronView } from "./panels/neuronView";
 import type { Panel, PanelContext } from "./panels/panel";
 import { createStatus } from "./panels/status";
 import { createTokenFocus } from "./panels/tokenFocus";
@@ -13,6 +14,7 @@ import { readTheme } from "./shared/colors";
 import { el, on } from "./shared/dom";
 import { downloadOnClick } from "./shared/snapshot";
 import { createStore } from "./state/store";
+import { connectQueries } from "./state/queries";
 import { connect, type Actions } from "./state/sync";
 import { ViewDeriver, type View } from "./state/view";
 import { initialViewState, type ViewState } from "./state/viewState";
@@ -35,7 +37,8 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
   const analysisBar = createAnalysisBar(context);
   const compare = createCompare(context);
   const headStats = createHeadStats(context);
-  const panels: Panel[] = [controls, analysisBar, status, headView, heatmap, tokenFocus, compare, modelView, headStats];
+  const neuronView = createNeuronView(context);
+  const panels: Panel[] = [controls, analysisBar, status, headView, heatmap, tokenFocus, compare, modelView, headStats, neuronView];
   root.append(
     controls.element,
     analysisBar.element,
@@ -44,6 +47,7 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
     compare.element,
     modelView.element,
     headStats.element,
+    neuronView.element,
   );
   host.append(root);
 
@@ -69,6 +73,7 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
   const cleanups = [
     unsubscribe,
     disconnect,
+    connectQueries(model as AnyModel<Record<string, any>>, store),
     on(root, "keydown", (event) => handleKey(event, store.get(), deriver.derive(store.get()), actions)),
     on(root, "click", downloadOnClick),
     watchTheme(() => drawAll(store.get())),

@@ -231,15 +231,22 @@ def test_tokens_that_are_not_a_list_of_strings_are_refused(tokens: object, messa
     [
         (None, "attention is None"),
         ((), "attention is an empty sequence"),
-        (probabilities(3, 4, 4), r"for a single layer pass attention\[None\]"),
+        (probabilities(2, 3), r"or one layer's \(heads, rows, cols\), got \(2, 3\)"),
         (np.array([["a"]]), "attention must hold real numbers, got dtype <U1"),
         (np.zeros((0, 2, 4, 4), dtype=np.float32), "has no layers"),
     ],
-    ids=["none", "empty-tuple", "three-dimensional", "strings", "no-layers"],
+    ids=["none", "empty-tuple", "two-dimensional", "strings", "no-layers"],
 )
 def test_attention_of_the_wrong_form_is_refused(attention: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         extraction_from_tensors(attention, TOKENS)
+
+
+def test_one_layer_of_heads_as_circuitsvis_takes_it_is_a_single_layer() -> None:
+    one_layer = probabilities(3, 4, 4)  # (heads, dest, src)
+    stack = extraction_from_tensors(one_layer, TOKENS).main
+    assert stack.attention.shape == (1, 3, 4, 4)
+    np.testing.assert_array_equal(stack.attention[0], one_layer)
 
 
 @pytest.mark.parametrize("b_start", [0, 4, -1, 2.5, True])

@@ -89,20 +89,44 @@ export interface LayerMessage {
   source?: "compare";
 }
 
+/**
+ * Python's answer to a queries request (src/attnwidget/neuron.py): one row block
+ * of q, k or the bias per message, as its one float32 buffer; or an `error`.
+ */
+export interface QueriesMessage {
+  type: "qk";
+  version: number;
+  stack: string;
+  layer: number;
+  head: number;
+  error?: string;
+  key_head?: number;
+  scale?: number;
+  rows?: number;
+  cols?: number;
+  d_head?: number;
+  has_bias?: boolean;
+  part?: "q" | "k" | "bias";
+  row_start?: number;
+  row_end?: number;
+}
+
 /** Python refused a value the page set: the control is already back at Python's value. */
 export interface RefusedMessage {
   type: "refused";
   message: string;
 }
 
-export type KernelMessage = LayerMessage | RefusedMessage;
+export type KernelMessage = LayerMessage | RefusedMessage | QueriesMessage;
 
 /**
  * What the page asks of Python. A run carries a request id; Python answers by setting
- * the `_request` trait to it together with the new state (or `error`).
+ * the `_request` trait to it together with the new state (or `error`). A `qk` request
+ * is answered with `QueriesMessage` blocks.
  */
 export type PageMessage =
   | { type: "layers"; version: number; stack: string; layers: number[] }
+  | { type: "qk"; version: number; stack: string; layer: number; head: number }
   | { type: "run"; request: number; sentence?: string; sentence_b?: string; target?: string; model?: string }
   /** A second model among `models` ("" stops comparing); answered like a run, via `_request`. */
   | { type: "compare"; request: number; model: string }

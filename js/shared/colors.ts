@@ -82,3 +82,9 @@ function isDark(color: string): boolean {
   const [r, g, b] = parseColor(color.startsWith("#") || color.startsWith("rgb") ? color : "#ffffff");
   return 0.2126 * r + 0.7152 * g + 0.0722 * b < 128;
 }
+
+/** Signed values (query and key components, products): red above zero, blue below, white at zero; `max` is the |value| of full colour. */
+export function signedColor(value: number, max: number): string {
+  const t = max > 0 ? Math.max(-1, Math.min(1, value / max)) : 0;
+  return interpolateRdBu(0.5 - t / 2);
+}

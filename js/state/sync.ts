@@ -31,6 +31,7 @@ const TRAITS = {
   granularity: "granularity",
   compareTo: "compare_to",
   headStats: "_head_stats",
+  neuronOpen: "neuron_view",
 } as const satisfies Partial<Record<keyof ViewState, string>>;
 
 type SyncedKey = keyof typeof TRAITS;

@@ -1,6 +1,7 @@
 import type { AttentionData } from "../data/attention";
 import type { CompareData } from "../data/compare";
 import type { HeadStatsPayload } from "../data/protocol";
+import type { HeadQueries } from "../data/queries";
 
 export type Direction = "attends_to" | "attended_by";
 export type PairFilter = "all" | "aa" | "ab" | "ba" | "bb";
@@ -50,6 +51,11 @@ export interface ViewState {
   headStats: HeadStatsPayload | null;
   /** A saved file (no kernel): rollout and words stay as saved, nobody could recompute them. */
   savedFile: boolean;
+  /** The neuron view is open (Python's `neuron_view`). */
+  neuronOpen: boolean;
+  /** The shown head's queries and keys, once every block has arrived; set by state/queries.ts. */
+  queries: HeadQueries | null;
+  queriesError: string;
 }
 
 export const initialViewState: ViewState = {
@@ -84,4 +90,7 @@ export const initialViewState: ViewState = {
   compareRevision: 0,
   headStats: null,
   savedFile: false,
+  neuronOpen: false,
+  queries: null,
+  queriesError: "",
 };

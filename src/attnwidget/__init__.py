@@ -4,6 +4,7 @@ from .analysis import head_change, head_stats, layer_summary, rollout, word_atte
 from .compat import head_view, model_view
 from .extraction import extract
 from .models import OFFLINE_MODEL, LoadedModel, load_model
+from .neuron import neuron_view
 from .result import AttentionStack, Extraction
 from .standalone import save_html
 from .tensors import extraction_from_tensors
@@ -23,6 +24,7 @@ __all__ = [
     "layer_summary",
     "load_model",
     "model_view",
+    "neuron_view",
     "rollout",
     "save_html",
     "word_attention",

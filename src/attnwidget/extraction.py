@@ -17,12 +17,14 @@ begins. Encoder-decoders read one source text: ``sentence_b`` raises ValueError
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
 from .models import LoadedModel, ModelSpec, load_model
+from .queries import capture_queries_keys
 from .result import CROSS, DECODER, ENCODER, SELF, AttentionStack, Extraction
 
 DEFAULT_MAX_ATTENTION_BYTES = 4 * 2**30
@@ -39,12 +41,14 @@ def extract(
     sentence_b: str | None = None,
     target: str | None = None,
     max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
+    capture_qk: bool = False,
 ) -> Extraction:
     """Tokenize the input, run the model once, return every attention.
 
     ``sentence_b`` makes a sentence pair (not for encoder-decoders); ``target`` is
     the decoder's text for encoder-decoders (generated when None). Input longer
-    than the model accepts is truncated, with a note saying so.
+    than the model accepts is truncated, with a note saying so. ``capture_qk``
+    also records every layer's queries and keys in the same pass (``Extraction.queries``).
     """
     check_sentence(sentence, "sentence")
     for text, what in ((sentence_b, "sentence_b"), (target, "target")):
@@ -57,13 +61,13 @@ def extract(
                 f"{loaded.name!r} is an encoder-decoder model: it reads one source text, so sentence_b "
                 "is not accepted; pass the decoder's text as target="
             )
-        return _extract_encoder_decoder(loaded, sentence, target, max_attention_bytes)
+        return _extract_encoder_decoder(loaded, sentence, target, max_attention_bytes, capture_qk)
     if target is not None:
         raise ValueError(
             f"target= is for encoder-decoder models (T5, BART, Marian); {loaded.name!r} has no separate decoder: "
             "use sentence_b for a sentence pair"
         )
-    return _extract_self_attention(loaded, sentence, sentence_b, max_attention_bytes)
+    return _extract_self_attention(loaded, sentence, sentence_b, max_attention_bytes, capture_qk)
 
 
 def check_sentence(sentence: object, what: str) -> None:
@@ -77,7 +81,7 @@ def check_sentence(sentence: object, what: str) -> None:
 
 
 def _extract_self_attention(
-    loaded: LoadedModel, sentence: str, sentence_b: str | None, max_attention_bytes: int
+    loaded: LoadedModel, sentence: str, sentence_b: str | None, max_attention_bytes: int, capture_qk: bool
 ) -> Extraction:
     texts = (sentence,) if sentence_b is None else (sentence, sentence_b)
     encoded, special, notes = _tokenize(loaded, texts, "")
@@ -85,7 +89,7 @@ def _extract_self_attention(
     n = input_ids.shape[1]
     check_attention_budget([_attention_size(loaded, n, n)], max_attention_bytes)
 
-    with torch.no_grad():
+    with torch.no_grad(), _capture(loaded, capture_qk) as capture:
         output = loaded.model(**encoded, output_attentions=True, output_hidden_states=True)
     tokens = loaded.tokenizer.convert_ids_to_tokens(input_ids[0].tolist())
     b_start = _sentence_b_start(encoded) if sentence_b is not None else None
@@ -96,14 +100,15 @@ def _extract_self_attention(
         "hidden_states": _layers_shape(output.hidden_states),
         "attentions": _layers_shape(output.attentions),
     }
-    return Extraction(stacks={SELF: stack}, model_name=loaded.name, shapes=shapes, notes=notes)
+    queries = capture.result({SELF: output.attentions}) if capture else None
+    return Extraction(stacks={SELF: stack}, model_name=loaded.name, shapes=shapes, notes=notes, queries=queries)
 
 
 # ---- encoder-decoder -----------------------------------------------------------------
 
 
 def _extract_encoder_decoder(
-    loaded: LoadedModel, source: str, target: str | None, max_attention_bytes: int
+    loaded: LoadedModel, source: str, target: str | None, max_attention_bytes: int, capture_qk: bool
 ) -> Extraction:
     encoded, source_special, notes = _tokenize(loaded, (source,), "source")
     source_ids = encoded["input_ids"]
@@ -127,7 +132,7 @@ def _extract_encoder_decoder(
         max_attention_bytes,
     )
 
-    with torch.no_grad():
+    with torch.no_grad(), _capture(loaded, capture_qk) as capture:
         output = loaded.model(
             input_ids=source_ids,
             attention_mask=encoded.get("attention_mask"),
@@ -163,7 +168,11 @@ def _extract_encoder_decoder(
         "decoder_attentions": _layers_shape(output.decoder_attentions),
         "cross_attentions": _layers_shape(output.cross_attentions),
     }
-    return Extraction(stacks=stacks, model_name=loaded.name, shapes=shapes, notes=notes)
+    queries = None
+    if capture:
+        outputs = (output.encoder_attentions, output.decoder_attentions, output.cross_attentions)
+        queries = capture.result(dict(zip((ENCODER, DECODER, CROSS), outputs)))
+    return Extraction(stacks=stacks, model_name=loaded.name, shapes=shapes, notes=notes, queries=queries)
 
 
 def _teacher_forcing_input(loaded: LoadedModel, target: str) -> tuple[torch.Tensor, list[str]]:
@@ -217,6 +226,11 @@ def decoder_start_token_id(loaded: LoadedModel) -> int:
 
 
 # ---- shared steps ----------------------------------------------------------------------
+
+
+def _capture(loaded: LoadedModel, capture_qk: bool) -> Any:
+    """Record queries and keys during the pass when asked (a capture), else nothing (None)."""
+    return capture_queries_keys(loaded.model) if capture_qk else nullcontext()
 
 
 def _tokenize(

@@ -6,7 +6,9 @@ is sent back (the page snaps back) with a ``refused`` message it shows. Messages
 are ``layers`` requests (answered at most once per layer, in parts under
 ``payload.MAX_MESSAGE_BYTES``), ``run`` and ``compare`` requests (answered with
 their id in ``_request``, or with ``error``), ``compare_layers`` (like ``layers``,
-for the comparison) and ``head_stats`` (answered in ``_head_stats``); malformed ones are ignored with one log line.
+for the comparison), ``head_stats`` (answered in ``_head_stats``) and the neuron view's
+``qk`` requests (one head's queries and keys in row blocks under the same bound, see
+``neuron.py``); malformed ones are ignored with one log line.
 Nothing the page sends raises into the kernel.
 
 This mixin is glue for :class:`attnwidget.widget.AttentionWidget`, whose traits
@@ -22,6 +24,7 @@ from typing import Any
 import traitlets as t
 
 from . import validation as rules
+from .neuron import head_messages
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,8 @@ class PageSide:
             self._send_compare_layers(content)
         elif kind == "head_stats":
             self._send_head_stats(content)
+        elif kind == "qk":
+            self._send_queries(content)
         else:
             log.warning("attnwidget: ignored a page message of unknown type: %s", rules.shorten(content))
 
@@ -104,6 +109,26 @@ class PageSide:
                 continue
             for message, buffers in encoded.layer_messages(stack, layer):
                 self.send(message, buffers)
+
+    def _send_queries(self, content: dict) -> None:
+        """One head's queries and keys for the neuron view, in row blocks; an ``error`` when there are none."""
+        encoded = self._encoded
+        try:
+            version, stack, layer, head = rules.check_queries_request(content, self._stack_shapes())
+        except ValueError as error:
+            log.warning("attnwidget: ignored a malformed queries request: %s", error)
+            return
+        if encoded is None or version != encoded.version:
+            return  # a request for data the page has already replaced
+        header = {"type": "qk", "version": version, "stack": stack, "layer": layer, "head": head}
+        try:
+            queries = self.qk(layer, head, stack)
+        except ValueError as error:
+            self.send({**header, "error": rules.shorten_text(str(error))})
+            return
+        header["key_head"] = encoded.extraction.queries.stacks[stack].key_head(head)  # type: ignore[union-attr]
+        for message, buffers in head_messages(queries, header):
+            self.send(message, buffers)
 
     def _run_from_page(self, content: dict) -> None:
         """A sentence or model chosen in the page. Answered by setting `_request` to its id

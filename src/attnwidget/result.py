@@ -8,8 +8,12 @@ has to produce them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .queries import QueryKeys
 
 # Names of the attention stacks an extraction can hold. Encoder-only and
 # decoder-only models produce one stack, "self"; encoder-decoder models produce
@@ -77,6 +81,8 @@ class Extraction:
     shapes: dict[str, list[int]] = field(default_factory=dict)
     # Notes the widget shows beside the view: truncation, a generated target, ...
     notes: list[str] = field(default_factory=list)
+    # Queries and keys per stack, when the extraction captured them (the neuron view's data).
+    queries: QueryKeys | None = None
 
     @property
     def main(self) -> AttentionStack:

@@ -5,7 +5,8 @@ Accepted forms of ``attention``:
 * what ``model(..., output_attentions=True).attentions`` returns: a tuple or list
   with one ``(1, heads, rows, cols)`` tensor per layer (``(heads, rows, cols)`` too);
 * one array or tensor ``(layers, heads, rows, cols)``, or ``(layers, 1, heads, rows, cols)``,
-  which is ``torch.stack`` of that tuple.
+  which is ``torch.stack`` of that tuple;
+* one layer's ``(heads, rows, cols)``, as CircuitsVis's ``attention_patterns`` takes it.
 
 The result is one float32 C-contiguous ``(layers, heads, rows, cols)`` array: a
 float32 contiguous numpy array or CPU tensor is used as is unless ``copy=True``
@@ -131,6 +132,8 @@ def combine_stacks(parts: Sequence[TensorStack]) -> Extraction:
 def _given_size(attention: Any) -> AttentionSize | None:
     """The float32 size the attention will take, read from shapes alone (nothing converted yet)."""
     shape = given_shape(attention) if attention is not None else []
+    if len(shape) == 3 and not isinstance(attention, (tuple, list)):
+        shape = [1, *shape]  # one layer's (heads, rows, cols), as CircuitsVis takes it
     if len(shape) not in (4, 5):
         return None  # attention_array names the problem
     layers, *middle, rows, cols = shape
@@ -148,11 +151,12 @@ def attention_array(attention: Any, *, copy: bool = False) -> tuple[np.ndarray, 
     if array.ndim == 5:
         _check_batch(array.shape[1], "attention[:, :1]")
         array = array[:, 0]  # a view: no copy
+    elif array.ndim == 3:
+        array = array[None]  # one layer (heads, dest, src), as CircuitsVis takes it
     elif array.ndim != 4:
         raise ValueError(
-            "attention must have shape (layers, heads, rows, cols) or (layers, 1, heads, rows, cols), "
-            f"got {tuple(shape)}"
-            + ("; for a single layer pass attention[None]" if array.ndim == 3 else "")
+            "attention must have shape (layers, heads, rows, cols), (layers, 1, heads, rows, cols) "
+            f"or one layer's (heads, rows, cols), got {tuple(shape)}"
         )
     if copy:
         return np.array(array, dtype=np.float32, order="C", copy=True), shape

@@ -38,6 +38,7 @@ VIEW_SETTABLE = (
     "threshold",
     "combine",
     "granularity",
+    "neuron_view",
 )
 """The view state, which the page and Python both change."""
 
@@ -165,8 +166,8 @@ def check_view_value(
         return check_choice(value, DIRECTIONS, "direction")
     if name == "pair_filter":
         return check_choice(value, PAIR_FILTERS, "pair_filter")
-    if name == "hide_special":
-        return check_flag(value, "hide_special")
+    if name in ("hide_special", "neuron_view"):
+        return check_flag(value, name)
     if name == "threshold":
         return check_threshold(value)
     if name in DISPLAY_SETTINGS:
@@ -335,3 +336,14 @@ def check_layer_request(content: Mapping[str, Any], stacks: Mapping[str, StackSh
             if len(wanted) == n_layers:
                 break  # every layer asked for: the rest can only repeat
     return version, stack, list(wanted)
+
+
+def check_queries_request(content: Mapping[str, Any], stacks: Mapping[str, StackShape]) -> tuple[int, str, int, int]:
+    """``{version, stack, layer, head}`` (the neuron view's ``qk`` message) -> (version, stack, layer, head)."""
+    version = content.get("version")
+    if not is_int(version):
+        raise ValueError(f"version must be an integer, got {shorten(version)}")
+    stack = check_choice(content.get("stack"), list(stacks), "stack")
+    layer = check_layer(content.get("layer"), stacks[stack])
+    head = check_index(content.get("head"), stacks[stack].n_heads, "head")
+    return version, stack, layer, head

@@ -24,6 +24,7 @@ from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
 from .models import LoadedModel, ModelSpec, load_model
 from .page import PageSide, _describe
 from .payload import EncodedExtraction
+from .queries import HeadQueries
 from .result import Extraction
 from .standalone import THEMES
 from .validation import StackShape
@@ -71,6 +72,7 @@ _VIEW_TRAITS = (
     "pair_filter",
     "hide_special",
     "threshold",
+    "neuron_view",
 )
 """In the order the constructor applies them: ranges depend on the words or tokens, the stack and direction."""
 
@@ -114,6 +116,7 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
     # alone; words instead of sub-word tokens. Every panel shows the chosen form.
     combine = _checked("none")
     granularity = _checked("tokens")
+    neuron_view = _checked(False)  # the neuron view (queries and keys) is open
 
     # Set by Python only: "light" or "dark" force a theme (BertViz's display_mode), "auto" follows the host.
     theme = t.Enum(THEMES, default_value="auto").tag(sync=True)
@@ -152,11 +155,13 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         stream: bool = True,
         max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
         compare_to: ModelSpec | None = None,
+        capture_qk: bool = True,
         prettify_tokens: bool = True,
         _extraction: Extraction | None = None,
         **kwargs: Any,
     ) -> None:
         rules.check_flag(prettify_tokens, "prettify_tokens")  # before any widget (and comm) exists
+        rules.check_flag(capture_qk, "capture_qk")
         view = {name: kwargs.pop(name) for name in _VIEW_TRAITS if name in kwargs}
         view["layer"] = layer
         if heads is not None:
@@ -175,6 +180,7 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         self._stream = stream
         self._prettify_tokens = prettify_tokens
         self._max_attention_bytes = max_attention_bytes
+        self._capture_qk = capture_qk  # keep queries and keys for w.qk and the neuron view
         self._committing = False  # set while this class writes the traits a re-run changes
         self._prepared: _Prepared | None = None
         self._closed = False
@@ -222,7 +228,8 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         """A widget for attention you already have, with no model behind it (no sentence box).
 
         ``attention`` is what Hugging Face returns (a tuple of ``(1, heads, n, n)``
-        tensors, one per layer) or one ``(layers, heads, n, n)`` numpy or torch array.
+        tensors, one per layer), one ``(layers, heads, n, n)`` numpy or torch array, one
+        layer's ``(heads, n, n)`` (CircuitsVis), or a TransformerLens cache (see ``from_cache``).
         ``col_tokens`` names the columns when they differ from the rows (cross-attention).
         The widget keeps its own read-only copy: changing ``attention`` afterwards
         (``attn.zero_()``) changes neither ``w.attention`` nor the page. Inputs over
@@ -231,6 +238,10 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         """
         from .tensors import extraction_from_tensors
 
+        if callable(getattr(attention, "keys", None)):  # a TransformerLens cache, not an array
+            return cls.from_cache(
+                attention, tokens, layer=layer, heads=heads, max_attention_bytes=max_attention_bytes, **kwargs
+            )
         extraction = extraction_from_tensors(
             attention,
             tokens,
@@ -239,6 +250,30 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
             copy=True,
             max_attention_bytes=max_attention_bytes,
         )
+        return cls(_extraction=extraction, layer=layer, heads=heads, max_attention_bytes=max_attention_bytes, **kwargs)
+
+    @classmethod
+    def from_cache(
+        cls,
+        cache: Any,
+        tokens: list[str],
+        *,
+        layer: int = 0,
+        heads: list[int] | None = None,
+        max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
+        **kwargs: Any,
+    ) -> AttentionWidget:
+        """A widget for a TransformerLens ``ActivationCache`` from ``model.run_with_cache(...)``.
+
+        Shows every layer's ``hook_pattern``; ``tokens`` label the positions (e.g.
+        ``model.to_str_tokens(text)``). The neuron view uses the cache's ``q`` and
+        ``k`` (after rotary where cached) when they reproduce the pattern. As for
+        ``from_attentions``, the patterns are checked against ``max_attention_bytes``
+        before they are converted, and the widget keeps its own read-only copy.
+        """
+        from .lens import extraction_from_cache
+
+        extraction = extraction_from_cache(cache, tokens, max_attention_bytes=max_attention_bytes)
         return cls(_extraction=extraction, layer=layer, heads=heads, max_attention_bytes=max_attention_bytes, **kwargs)
 
     def close(self) -> None:
@@ -264,6 +299,27 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
     def attention(self) -> np.ndarray:
         """The shown stack's attention, float32 (layers, heads, rows, cols), read-only, as the model returned it."""
         return self.extraction.stacks[self.stack].attention
+
+    def qk(self, layer: int, head: int, stack: str | None = None) -> HeadQueries:
+        """One head's queries and keys as the softmax read them (``stack`` defaults to the shown one).
+
+        ``q, k, scale, bias = w.qk(3, 1)``: float32 ``q`` (rows, d_head) and ``k``
+        (cols, d_head), and ``softmax(q @ k.T * scale + bias)`` is ``w.attention[3, 1]``.
+        ``bias`` (rows, cols) holds masks and position biases, or is None.
+        """
+        queries = self.extraction.queries
+        if queries is None:
+            raise ValueError(
+                "this widget has no queries and keys: it shows attention given to it with no model, "
+                "or was made with capture_qk=False"
+            )
+        captured = queries.stack(stack or self.stack)
+        if not 0 <= layer < captured.n_layers or not 0 <= head < captured.n_heads:
+            raise ValueError(
+                f"layer must be between 0 and {captured.n_layers - 1} and head between 0 and "
+                f"{captured.n_heads - 1}, got layer {layer}, head {head}"
+            )
+        return captured.head(layer, head)
 
     @property
     def prettify_tokens(self) -> bool:
@@ -391,6 +447,7 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
                 sentence_b=inputs.sentence_b or None,
                 target=inputs.target or None,
                 max_attention_bytes=self._max_attention_bytes,
+                capture_qk=self._capture_qk,
             )
             return self._prepared_from(extraction, inputs, loaded)
         finally:
@@ -399,6 +456,10 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
     def _prepared_from(self, extraction: Extraction, inputs: _Inputs, loaded: LoadedModel | None) -> _Prepared:
         for stack in extraction.stacks.values():
             stack.attention.flags.writeable = False  # what Python holds is what the page shows
+        for captured in extraction.queries.stacks.values() if extraction.queries is not None else ():
+            for array in (captured.queries, captured.keys, *captured.biases):
+                if array is not None:
+                    array.flags.writeable = False  # the neuron view shows these too
         encoded = self._encode_shown(extraction, self._version + 1)
         stack = self.stack if self.stack in extraction.stacks else next(iter(extraction.stacks))
         main = extraction.stacks[stack]
