@@ -32,6 +32,10 @@ try:  # an editable install is the documented way; a plain checkout works too
 except ImportError:  # pragma: no cover - depends on how the repo was set up
     sys.path.insert(0, str(REPO_DIR / "src"))
 
+# JupyterLab, Chromium's flags and the notebook helpers are shared with the browser tests.
+sys.path.insert(0, str(REPO_DIR / "tests"))
+from browser import labhost  # noqa: E402
+
 SIZES = (16, 64, 128, 256, 512)
 QUICK_SIZES = (16, 128, 512)
 

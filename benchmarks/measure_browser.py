@@ -22,21 +22,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import Stats
+from common import Stats, labhost
 from harness.server import page_url, serve
 
+LAB_CHROMIUM, LAB_CHROMIUM_ARGS = labhost.CHROMIUM, labhost.CHROMIUM_ARGS
+
 # The system Chromium by default; CHROMIUM=<path> picks another, CHROMIUM= (empty) Playwright's own.
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium") or None
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-precise-memory-info",
-]
+CHROMIUM = os.environ.get("CHROMIUM", LAB_CHROMIUM) or None
+# The flags of every Chromium the project starts (tests/browser/labhost.py), plus exact heap sizes.
+CHROMIUM_ARGS = [*LAB_CHROMIUM_ARGS, "--enable-precise-memory-info"]
 VIEWPORT = {"width": 1280, "height": 1000}
 
 

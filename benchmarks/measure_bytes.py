@@ -6,8 +6,9 @@
   (JSON content plus the codes), i.e. what the page holds once every layer is cached;
 * wire: the kernel messages published while constructing the widget, as
   serialised by ``jupyter_client.session.Session`` (headers, HMAC and all other
-  traits included, and the bundle itself: anywidget sends ``_esm``/``_css`` in the
-  state of every widget);
+  traits included, and anywidget's ``_esm``/``_css``, which since issue #12 are the
+  ~1 kB loader: the front end itself is one shared model per kernel, sent with the
+  first widget only, see ``attnwidget/frontend.py``; ``lab.py`` counts both cases);
 * standalone: the file ``save_html`` writes (bundle, CSS and every layer, gzip + base64),
   the offline counterpart of BertViz's HTML.
 """
@@ -15,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +78,7 @@ def widget_bytes(widget: AttentionWidget, label: str, wire_construction: int) ->
         layer_message_bytes=answer_bytes,
         wire_construction=wire_construction,
         bundle_bytes=len(str(state["_esm"]).encode()) + len(str(state["_css"]).encode()),
-        float32_bytes=sum(stack.attention.nbytes for stack in widget.extraction.stacks.values()),
+        float32_bytes=sum(4 * math.prod(stack.shape) for stack in widget.extraction.stacks.values()),
         standalone_bytes=len(html_of(widget).encode("utf-8")),
     )
 

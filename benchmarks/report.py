@@ -184,8 +184,9 @@ def bytes_section(results: Results) -> str:
         ])
     text = ("## Bytes to the page\n\nFirst paint = `_data` at construction (binary buffers + JSON); total = first paint + every "
             "layer message the page then asks for. Wire = all kernel messages of the constructor as a kernel serialises them, "
-            "including anywidget's `_esm`/`_css` (the bundle travels in every widget's state). save_html file = the "
-            "self-contained offline file (bundle, CSS and every layer, gzip + base64), BertViz HTML's offline counterpart.\n\n")
+            "including anywidget's `_esm`/`_css` (the 1 kB loader; the shared front end goes once per kernel, see lab.md). "
+            "save_html file = the self-contained offline file (bundle, CSS and every layer, gzip + base64), BertViz HTML's "
+            "offline counterpart.\n\n")
     return text + table(["input", "layers×heads", "layers in _data", "first paint", "layer msgs", "total", "BertViz HTML",
                          "total/BertViz", "save_html file", "file/BertViz", "wire at construction", "float32 attention"], rows)
 

@@ -14,9 +14,11 @@ import numpy as np
 import pytest
 import torch
 
-from attnwidget.extraction import extract
+from attnwidget import AttentionWidget
+from attnwidget.extraction import extract, stack_layers
 from attnwidget.models import LoadedModel, load_model
 from attnwidget.result import SELF, Extraction
+from attnwidget.tensors import extraction_from_tensors
 
 SENTENCE = "He went to the bank to deposit money."
 
@@ -77,6 +79,36 @@ def test_only_cls_and_sep_are_flagged_special(extraction: Extraction) -> None:
 def test_a_bidirectional_encoder_is_not_marked_causal(extraction: Extraction) -> None:
     assert extraction.main.causal is False
     assert extraction.notes == []
+
+
+def test_layers_are_the_models_own_arrays_not_a_copy(offline: LoadedModel) -> None:
+    encoded = offline.tokenizer(SENTENCE, return_tensors="pt")
+    with torch.no_grad():
+        returned = offline.model(**encoded, output_attentions=True).attentions
+    layers = stack_layers(returned, offline.name)
+    assert len(layers) == len(returned)
+    for layer, tensor in zip(layers, returned):
+        assert np.shares_memory(layer, tensor.numpy())  # a view of the model's memory
+        np.testing.assert_array_equal(layer, tensor[0].numpy())
+
+
+def test_the_whole_attention_block_is_built_only_when_asked_for(offline: LoadedModel) -> None:
+    widget = AttentionWidget(SENTENCE, model=offline)
+    stack = widget.extraction.main
+    assert "attention" not in vars(stack)  # the ready path quantised layer by layer
+    whole = widget.attention
+    assert whole.shape == (len(stack.layers), *stack.layers[0].shape) and whole.dtype == np.float32
+    for index, layer in enumerate(stack.layers):
+        np.testing.assert_array_equal(whole[index], layer)
+    assert widget.attention is whole  # built once
+    widget.close()
+
+
+def test_attention_given_as_one_array_is_given_back_without_a_copy() -> None:
+    given = np.full((2, 3, 4, 4), 0.25, dtype=np.float32)
+    stack = extraction_from_tensors(given, ["a", "b", "c", "d"]).main
+    np.testing.assert_array_equal(stack.attention, given)
+    assert all(np.shares_memory(stack.attention, layer) for layer in stack.layers)  # no second block
 
 
 def test_attention_equals_softmax_of_the_models_own_queries_and_keys(offline: LoadedModel) -> None:

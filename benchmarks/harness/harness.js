@@ -28,53 +28,9 @@
 
 import { FakeModel, putBuffers } from "./fake_model.js";
 
-const now = () => performance.now();
+import { changeLayers, frames, hoverTokens, measure, now } from "./timing.js";
 
-/** Resolve after `count` animation frames. */
-export function frames(count = 2) {
-  return new Promise((resolve) => {
-    const step = (remaining) => (remaining === 0 ? resolve() : requestAnimationFrame(() => step(remaining - 1)));
-    step(count);
-  });
-}
-
-/**
- * Time an action. All in ms from just before it:
- *   sync   until it returned (event handlers' JavaScript);
- *   frame  until two animation frames later (the benchmark's headline figure);
- *   paint  until the frame that drew the change finished rendering (a task posted from
- *          our first rAF callback runs after that frame's style, layout and paint);
- *   work   sync + that frame's own time (paint minus the wait for the frame to begin):
- *          the CPU cost of the change, without the browser's frame pacing.
- */
-export async function measure(action) {
-  const start = now();
-  await action();
-  const syncEnd = now();
-  let frameStart = 0;
-  const painted = new Promise((resolve) =>
-    requestAnimationFrame((timestamp) => {
-      frameStart = timestamp;
-      const channel = new MessageChannel();
-      channel.port1.onmessage = () => resolve(now());
-      channel.port2.postMessage(null);
-    }),
-  );
-  const paintEnd = await painted;
-  await frames(1);
-  const frameEnd = now();
-  return {
-    sync: syncEnd - start,
-    frame: frameEnd - start,
-    paint: paintEnd - start,
-    work: syncEnd - start + (paintEnd - Math.max(frameStart, syncEnd)),
-  };
-}
-
-/** Wait a random part of a frame, so that actions do not always start right after one. */
-export function jitter() {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * 16));
-}
+export { frames, measure };
 
 async function fetchBuffer(url) {
   const response = await fetch(url);
@@ -319,47 +275,12 @@ export class Harness {
 
   /** Hover `count` tokens spread over the input, one after another; ms per hover. */
   async hoverTokens(count) {
-    const results = [];
-    let previous = null;
-    for (let index = 0; index < count; index += 1) {
-      const tokens = this.tokens();
-      if (tokens.length === 0) throw new Error("no [data-testid=token] element to hover");
-      // A stride coprime with most lengths visits tokens all over the input.
-      const target = tokens[(index * 7919 + 1) % tokens.length];
-      const box = target.getBoundingClientRect();
-      await jitter();
-      const point = { bubbles: true, cancelable: true, view: window, clientX: box.x + box.width / 2, clientY: box.y + box.height / 2 };
-      results.push(
-        await measure(() => {
-          if (previous && previous.isConnected) {
-            previous.dispatchEvent(new MouseEvent("mouseout", { ...point, relatedTarget: target }));
-          }
-          target.dispatchEvent(new MouseEvent("mouseover", { ...point, relatedTarget: previous }));
-          target.dispatchEvent(new MouseEvent("mousemove", point));
-        }),
-      );
-      previous = target;
-    }
-    return results;
+    return hoverTokens(this.el, count);
   }
 
   /** Change the layer `count` times through the layer select, cycling through its options. */
   async changeLayers(count) {
-    const results = [];
-    for (let index = 0; index < count; index += 1) {
-      const select = this.el?.querySelector("[data-testid=layer-select]");
-      if (!select || select.options.length < 2) throw new Error("no [data-testid=layer-select] with two options");
-      const next = (select.selectedIndex + 1) % select.options.length;
-      await jitter();
-      results.push(
-        await measure(() => {
-          select.value = select.options[next].value;
-          select.dispatchEvent(new Event("input", { bubbles: true }));
-          select.dispatchEvent(new Event("change", { bubbles: true }));
-        }),
-      );
-    }
-    return results;
+    return changeLayers(this.el, count);
   }
 
   /** The page asks for a re-run of `sentence`, as its sentence box would. */

@@ -2,7 +2,7 @@
 
 URL layout (each prefix maps to one directory):
 
-    /harness/...   this directory (index.html, harness.js, fake_model.js)
+    /harness/...   this directory (index.html, harness.js, timing.js, fake_model.js)
     /static/...    the widget bundle (src/attnwidget/static by default)
     /fixtures/...  dumped widget states (see fixture.py)
 """

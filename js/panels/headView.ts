@@ -18,6 +18,13 @@ const LINE_OVERSCAN_SCREENS = 1;
 const LABEL_OVERSCAN_ROWS = 10;
 /** Lines are grouped into this many opacity steps, one canvas path each. */
 const OPACITY_STEPS = 16;
+/**
+ * Up to this many lines (a hovered token's) are drawn 1.5 px wide; more are drawn one device
+ * pixel wide, which Skia rasterises as hairlines: in Chromium's software raster, 1,500 lines
+ * 1.5 px wide took 55-95 ms inside the compositor's Commit (the canvas is rasterised there),
+ * one device pixel wide 7-15 ms.
+ */
+const WIDE_LINES = 200;
 
 export interface Line {
   head: number;
@@ -252,7 +259,7 @@ function drawLines(ctx: CanvasRenderingContext2D, lines: Line[], width: number, 
     path.moveTo(0, line.r * ROW_HEIGHT + ROW_HEIGHT / 2 - scrollTop);
     path.lineTo(width, line.c * ROW_HEIGHT + ROW_HEIGHT / 2 - scrollTop);
   }
-  ctx.lineWidth = 1.5;
+  ctx.lineWidth = lines.length <= WIDE_LINES ? 1.5 : 1 / Math.max(1, globalThis.devicePixelRatio || 1);
   for (const [key, path] of paths) {
     const head = Math.floor(key / OPACITY_STEPS);
     ctx.strokeStyle = headColor(head, nHeads);

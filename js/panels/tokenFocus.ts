@@ -264,6 +264,7 @@ export function createTokenFocus(context: PanelContext): Panel {
     if (!stack || !layer || "hint" in target) {
       setText(token, "");
       setText(caption, "hint" in target ? target.hint : "No attention to show.");
+      delete caption.dataset.notes; // the notes are no longer on screen
       element.classList.add("is-empty");
       list.replaceChildren();
       listKey = "";
@@ -310,7 +311,11 @@ export function createTokenFocus(context: PanelContext): Panel {
     }
     if (target.preview) notes.push("Preview of the hovered token: click to keep it.");
     if (notes[0]) notes[0] = withAnalysisCaption(notes[0], state.data, stack.name, layer.layer);
-    caption.replaceChildren(...notes.map((note) => el("div", { text: note })));
+    // Only when the text changes: new elements on every hover would make Chromium re-layerise the whole page.
+    if (caption.dataset.notes !== notes.join("\n")) {
+      caption.dataset.notes = notes.join("\n");
+      caption.replaceChildren(...notes.map((note) => el("div", { text: note })));
+    }
 
     if (!result) {
       list.replaceChildren();

@@ -4,6 +4,7 @@ import { decodeArray } from "../data/decode";
 import { fakeModel } from "../testing/fakeModel";
 import { encodeLayer, makePayload, randomWeights } from "../testing/fixtures";
 import { createStore } from "./store";
+import { LATE_MS } from "./late";
 import { connect, NO_ANSWER_MS, NOTICE_MS } from "./sync";
 import { initialViewState, type ViewState } from "./viewState";
 
@@ -62,13 +63,21 @@ describe("connect", () => {
     expect(store.get().hover).toEqual({ axis: "row", index: 1 });
   });
 
-  it("asks Python to run and shows it is pending until Python answers that request", () => {
+  it("asks Python to run and shows it is pending only once the answer is late, until Python answers that request", () => {
+    vi.useFakeTimers();
     const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { _request: 41 });
     actions.run({ sentence: "A new one." });
+    model.pythonSets("busy", true);
     store.flush();
     expect(model.sent.at(-1)).toEqual({ type: "run", request: 42, sentence: "A new one." });
+    expect(store.get().pending).toBe(false);
+    expect(store.get().busy).toBe(false);
+    vi.advanceTimersByTime(LATE_MS - 1);
+    store.flush();
+    expect(store.get().pending).toBe(false);
+    vi.advanceTimersByTime(1);
+    store.flush();
     expect(store.get().pending).toBe(true);
-    model.pythonSets("busy", true);
     model.pythonSets("busy", false);
     store.flush();
     expect(store.get().pending).toBe(true);
@@ -80,10 +89,12 @@ describe("connect", () => {
   });
 
   it("drops answers to older submissions and applies only the last one's", () => {
+    vi.useFakeTimers();
     const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { sentence: "zero", _request: 0 });
     actions.run({ sentence: "one" });
     actions.run({ sentence: "two" });
     model.pythonUpdates({ sentence: "one", _data: makePayload({ weights: WEIGHTS }, 2), _request: 1 });
+    vi.advanceTimersByTime(LATE_MS); // the last submission is late now
     store.flush();
     expect(store.get().sentence).toBe("zero");
     expect(store.get().data?.version).toBe(1);
@@ -129,6 +140,39 @@ describe("connect", () => {
     model.pythonSets("_request", 4); // another view's run: this page did not ask
     store.flush();
     expect(model.saved).toEqual([{ page_runs: 1 }, { page_runs: 3 }]);
+  });
+
+  it("shows a run started in Python as pending only once it is late, until Python is done", () => {
+    vi.useFakeTimers();
+    const { model, store } = setUp(makePayload({ weights: WEIGHTS }));
+    model.pythonSets("busy", true);
+    vi.advanceTimersByTime(LATE_MS - 1);
+    store.flush();
+    expect(store.get().pending).toBe(false);
+    vi.advanceTimersByTime(1);
+    store.flush();
+    expect(store.get().pending).toBe(true);
+    model.pythonSets("busy", false);
+    model.pythonSets("_data", makePayload({ weights: WEIGHTS }, 2));
+    store.flush();
+    expect(store.get().pending).toBe(false);
+    expect(store.get().data?.version).toBe(2);
+  });
+
+  it("draws no pending state at all for an answer that comes in time", () => {
+    vi.useFakeTimers();
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { _request: 0 });
+    const states: boolean[] = [];
+    store.subscribe((state) => states.push(state.pending || state.busy));
+    actions.run({ sentence: "A new one." });
+    model.pythonSets("busy", true);
+    vi.advanceTimersByTime(40);
+    model.pythonSets("busy", false);
+    model.pythonUpdates({ _data: makePayload({ weights: WEIGHTS }, 2), _request: 1 });
+    vi.advanceTimersByTime(1000);
+    store.flush();
+    expect(states.every((pending) => !pending)).toBe(true);
+    expect(store.get().pending).toBe(false);
   });
 
   it("keeps the last good data when a payload cannot be read", () => {

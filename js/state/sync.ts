@@ -4,6 +4,7 @@ import { toDataView } from "../data/decode";
 import { decodeCompare } from "../data/compare";
 import type { KernelMessage, PageMessage, Payload } from "../data/protocol";
 import { CompareFetcher } from "./compareFetcher";
+import { LATE_MS, lateTimer } from "./late";
 import type { Store } from "./store";
 import type { ViewState } from "./viewState";
 
@@ -75,6 +76,10 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
     cleanups.push(() => model.off(event, callback));
   };
 
+  // "Running" is drawn only for a late answer (LATE_MS): `pending` is set by this timer, never at once.
+  const late = lateTimer(LATE_MS, () => store.set({ pending: true }));
+  cleanups.push(() => late.stop());
+
   let awaiting: number | null = null; // the request id of this page's last unanswered run
   let lastRequest = 0;
   let decoded: unknown = undefined; // the `_data` object last decoded, so an answer decodes it once
@@ -95,7 +100,14 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
   for (const [key, trait] of Object.entries(TRAITS) as [SyncedKey, string][]) {
     listen(`change:${trait}`, () => {
       if (awaiting !== null) return; // a newer submission is in flight: its answer brings everything
-      store.set({ [key]: model.get(trait) });
+      if (key === "busy" && model.get("busy")) return late.start(); // a run from Python: shown once late, as `pending`
+      const patch: Partial<ViewState> = { [key]: model.get(trait) };
+      // Python's run ended: success swaps `_data`, failure sets `error`; `busy` ends either way.
+      if ((key === "busy" && !model.get("busy")) || (key === "error" && model.get("error"))) {
+        late.stop();
+        patch.pending = false;
+      }
+      store.set(patch);
     });
   }
   let comparedPayload: unknown = undefined; // the `_compare` object last decoded
@@ -107,7 +119,9 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
   };
   store.set({ ...readTraits(), ...readData(), ...readCompare(), savedFile: model.get("_static") === true });
   listen("change:_data", () => {
-    if (awaiting === null) store.set(readData());
+    if (awaiting !== null) return;
+    late.stop();
+    store.set({ ...readData(), pending: false });
   });
   listen("change:_compare", () => {
     if (awaiting === null) store.set(readCompare());
@@ -115,6 +129,7 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
   listen("change:_request", () => {
     if (awaiting === null || model.get("_request") !== awaiting) return;
     awaiting = null;
+    late.stop();
     store.set({ ...readTraits(), ...readData(), ...readCompare(), pending: false });
     // Echo the answer from the page: hosts that re-run the cells reading a widget only on
     // changes made in its page (marimo) then re-run them with the new input.
@@ -175,7 +190,7 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
       if (request.target !== undefined) message.target = request.target;
       if (request.model !== undefined) message.model = request.model;
       awaiting = lastRequest;
-      store.set({ pending: true });
+      late.start(); // `pending` is drawn only if the answer is late
       model.send(message);
     },
     compare(modelName) {

@@ -92,7 +92,7 @@ def _without_special(stack: AttentionStack) -> AttentionStack:
 
     return replace(
         stack,
-        attention=np.ascontiguousarray(attention),
+        layers=tuple(np.ascontiguousarray(attention)),
         row_tokens=[stack.row_tokens[i] for i in rows],
         col_tokens=[stack.col_tokens[j] for j in cols],
         row_special=[False] * len(rows),

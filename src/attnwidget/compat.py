@@ -210,7 +210,7 @@ def _keep_heads(extraction: Extraction, include_heads: Sequence[int]) -> Extract
     stacks = {}
     for name, stack in extraction.stacks.items():
         indices = check_indices(include_heads, stack.n_heads, "include_heads", "heads")
-        stacks[name] = replace(stack, attention=np.ascontiguousarray(stack.attention[:, indices]))
+        stacks[name] = replace(stack, layers=tuple(np.ascontiguousarray(layer[indices]) for layer in stack.layers))
     note = f"showing heads {list(include_heads)} of the model (include_heads); the widget numbers them from 0"
     return Extraction(stacks, extraction.model_name, extraction.shapes, [*extraction.notes, note])
 

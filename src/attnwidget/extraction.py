@@ -17,6 +17,7 @@ begins. Encoder-decoders read one source text: ``sentence_b`` raises ValueError
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import nullcontext
 from typing import Any, NamedTuple
 
@@ -146,7 +147,7 @@ def _extract_encoder_decoder(
     target_special = [token_id in special_ids for token_id in decoder_ids[0].tolist()]
     cross = AttentionStack(
         name=CROSS,
-        attention=stack_layers(output.cross_attentions, loaded.name),
+        layers=stack_layers(output.cross_attentions, loaded.name),
         row_tokens=target_tokens,
         col_tokens=source_tokens,
         row_special=target_special,
@@ -264,7 +265,7 @@ def _tokenize(
 
 def _self_stack(
     name: str,
-    attention: np.ndarray,
+    layers: tuple[np.ndarray, ...],
     tokens: list[str],
     special: list[bool],
     b_start: int | None = None,
@@ -273,12 +274,12 @@ def _self_stack(
     """A stack whose rows and columns are the same tokens."""
     return AttentionStack(
         name=name,
-        attention=attention,
+        layers=layers,
         row_tokens=tokens,
         col_tokens=tokens,
         row_special=special,
         col_special=special,
-        causal=len(tokens) > 1 and is_causal(attention),
+        causal=len(tokens) > 1 and is_causal(layers),
         row_b_start=b_start,
         col_b_start=b_start,
         row_word_ids=word_ids,
@@ -298,11 +299,12 @@ def _layers_shape(per_layer: tuple | None) -> list[int]:
     return [len(per_layer), *per_layer[0].shape]
 
 
-def stack_layers(attentions: tuple | None, model_name: str) -> np.ndarray:
-    """Per-layer (1, heads, rows, cols) tensors -> one float32 (layers, heads, rows, cols) array.
+def stack_layers(attentions: tuple | None, model_name: str) -> tuple[np.ndarray, ...]:
+    """Per-layer (1, heads, rows, cols) tensors -> one float32 (heads, rows, cols) array per layer.
 
-    Copies each layer once into a preallocated array, so the peak is the model's
-    tensors plus one float32 copy.
+    Each array is a view of the tensor the model returned (float32 on the CPU, the
+    usual case), so the widget's ready path allocates no second full-size copy; a
+    float16/bfloat16 or GPU layer is converted on its own.
     """
     if not attentions or any(layer is None for layer in attentions):
         raise ValueError(
@@ -313,20 +315,17 @@ def stack_layers(attentions: tuple | None, model_name: str) -> np.ndarray:
     if any(layer.shape[1:] != first.shape[1:] for layer in attentions):
         shapes = [tuple(layer.shape) for layer in attentions]
         raise ValueError(f"{model_name!r} returned attention of different shapes per layer (pruned heads?): {shapes}")
-    out = np.empty((len(attentions), *first.shape[1:]), dtype=np.float32)
-    for index, layer in enumerate(attentions):
-        out[index] = layer[0].detach().to(torch.float32).cpu().numpy()
-    return out
+    return tuple(layer[0].detach().to(torch.float32).cpu().numpy() for layer in attentions)
 
 
-def is_causal(attention: np.ndarray) -> bool:
+def is_causal(layers: Iterable[np.ndarray]) -> bool:
     """True when no row attends to a later column, in any layer or head.
 
-    Row by row over views, so no copy of the array is made, and a bidirectional
-    model is recognised on its first row.
+    ``layers`` are (heads, rows, cols) arrays (a 4-D array iterates as its layers).
+    Row by row over views, so no copy is made, and a bidirectional model is
+    recognised on its first row.
     """
-    rows = attention.shape[-2]
-    return not any(attention[..., row, row + 1 :].any() for row in range(rows))
+    return not any(layer[..., row, row + 1 :].any() for layer in layers for row in range(layer.shape[-2]))
 
 
 # ---- the memory budget -------------------------------------------------------------------

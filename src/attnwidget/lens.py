@@ -104,7 +104,7 @@ def _queries(cache: Any, names: set[str], part: TensorStack, n_layers: int) -> Q
     keys = np.stack([_one_example(cache[k], 3, k).transpose(1, 0, 2) for _, k in found])  # type: ignore[index]
     stack = part.stack
     if queries.shape[2] != len(stack.row_tokens) or queries.shape[1] != stack.n_heads or keys.shape[1] == 0:
-        return _unavailable(f"its queries {queries.shape[1:]} do not match the patterns {stack.attention.shape[1:]}")
+        return _unavailable(f"its queries {queries.shape[1:]} do not match the patterns {stack.shape[1:]}")
     if queries.shape[1] % keys.shape[1]:
         return _unavailable(f"{queries.shape[1]} query heads cannot share {keys.shape[1]} key heads")
     scale = _scale(cache, queries.shape[3])
@@ -115,7 +115,7 @@ def _queries(cache: Any, names: set[str], part: TensorStack, n_layers: int) -> Q
         (scale,) * n_layers,
         (bias,) * n_layers,
     )
-    error = _reproduction_error(captured, stack.attention)
+    error = _reproduction_error(captured, stack.layers)
     if error > REPRODUCE_TOLERANCE:
         return _unavailable(
             f"the softmax of its q and k differs from hook_pattern by {error:.2g} (a model that rotates q and k "
@@ -140,7 +140,7 @@ def _causal_bias(n: int) -> np.ndarray:
     return np.where(future, np.finfo(np.float32).min, 0.0).astype(np.float32)[None]
 
 
-def _reproduction_error(captured: StackQueries, attention: np.ndarray) -> float:
+def _reproduction_error(captured: StackQueries, layers: Sequence[np.ndarray]) -> float:
     worst = 0.0
     for layer in range(captured.n_layers):
         for head in range(captured.n_heads):
@@ -150,7 +150,7 @@ def _reproduction_error(captured: StackQueries, attention: np.ndarray) -> float:
                 scores = scores + bias
             weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
             weights /= weights.sum(axis=-1, keepdims=True)
-            worst = max(worst, float(np.abs(weights - attention[layer, head]).max()))
+            worst = max(worst, float(np.abs(weights - layers[layer][head]).max()))
     return worst
 
 

@@ -45,11 +45,15 @@ class EncodedExtraction:
     scales: dict[str, np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.scales = {name: row_scales(stack.attention) for name, stack in self.extraction.stacks.items()}
+        # Layer by layer from the arrays the model returned: no full-size copy is made.
+        self.scales = {
+            name: np.stack([row_scales(layer) for layer in stack.layers])
+            for name, stack in self.extraction.stacks.items()
+        }
 
     @property
     def total_values(self) -> int:
-        return sum(stack.attention.size for stack in self.extraction.stacks.values())
+        return sum(int(np.prod(stack.shape)) for stack in self.extraction.stacks.values())
 
     @property
     def scale_bytes(self) -> int:
@@ -75,7 +79,7 @@ class EncodedExtraction:
         eager: dict[str, list[int]] = {}
         room = EAGER_BYTES - self.scale_bytes
         for name, index in wanted if with_scales else ():
-            size = self.extraction.stacks[name].attention[index].size
+            size = self.extraction.stacks[name].layers[index].size
             if size > room:
                 break
             eager.setdefault(name, []).append(index)
@@ -100,7 +104,7 @@ class EncodedExtraction:
 
     def quantized_layer(self, stack_name: str, layer: int) -> np.ndarray:
         stack = self.extraction.stacks[stack_name]
-        return quantize_rows(stack.attention[layer], self.scales[stack_name][layer])
+        return quantize_rows(stack.layers[layer], self.scales[stack_name][layer])
 
     def payload(self, eager: dict[str, Iterable[int]] | None, *, scales: bool = True) -> dict:
         """The ``_data`` dict; ``eager`` names the layers to include per stack, None for all.

@@ -47,9 +47,13 @@ _FRAME = {
 
 @dataclass(frozen=True)
 class AttentionInput:
-    """What every figure reads: (layers, heads, rows, cols) float32 and the row and column labels."""
+    """What every figure reads: one float32 (heads, rows, cols) array per layer, and the row and column labels.
 
-    attention: np.ndarray
+    Per layer, as ``AttentionStack.layers`` keeps them: a figure of a widget builds no
+    full-size copy of its attention.
+    """
+
+    layers: Sequence[np.ndarray]
     rows: list[str]
     cols: list[str]
     # A widget's values may be rollout and/or words (its `combine` and `granularity`); the titles say so.
@@ -68,15 +72,15 @@ class AttentionInput:
 
     @property
     def n_layers(self) -> int:
-        return int(self.attention.shape[0])
+        return len(self.layers)
 
     @property
     def n_heads(self) -> int:
-        return int(self.attention.shape[1])
+        return int(self.layers[0].shape[0])
 
     def mean(self, layer: int, heads: list[int]) -> np.ndarray:
         """The matrix the page shows for a layer and a selection of heads: their mean."""
-        return self.attention[layer, heads].mean(axis=0)
+        return self.layers[layer][heads].mean(axis=0)
 
 
 def attention_input(source: Any, tokens: Sequence[str] | None = None, col_tokens: Sequence[str] | None = None) -> AttentionInput:
@@ -84,7 +88,7 @@ def attention_input(source: Any, tokens: Sequence[str] | None = None, col_tokens
     from .widget import AttentionWidget
 
     if isinstance(source, AttentionStack):
-        return AttentionInput(source.attention, display_tokens(source.row_tokens), display_tokens(source.col_tokens))
+        return AttentionInput(source.layers, display_tokens(source.row_tokens), display_tokens(source.col_tokens))
     if isinstance(source, AttentionWidget):
         if tokens is not None or col_tokens is not None:
             raise TypeError("a widget carries its own tokens: pass only the widget")
@@ -92,12 +96,12 @@ def attention_input(source: Any, tokens: Sequence[str] | None = None, col_tokens
         labels = display_tokens if source.prettify_tokens else list
         shown = source.shown.stacks[source.stack]
         return AttentionInput(
-            shown.attention, labels(shown.row_tokens), labels(shown.col_tokens), source.stack, source.combine, source.granularity
+            shown.layers, labels(shown.row_tokens), labels(shown.col_tokens), source.stack, source.combine, source.granularity
         )
     if tokens is None:
         raise TypeError("tokens are required with an attention array")
     stack = extraction_from_tensors(source, list(tokens), col_tokens=None if col_tokens is None else list(col_tokens)).main
-    return AttentionInput(stack.attention, display_tokens(stack.row_tokens), display_tokens(stack.col_tokens))
+    return AttentionInput(stack.layers, display_tokens(stack.row_tokens), display_tokens(stack.col_tokens))
 
 
 # ---- the figures ------------------------------------------------------------------------------------
@@ -196,7 +200,7 @@ def head_view(
     figure, ax = _figure(theme, figsize or (4.5, max(2.5, 0.3 * n_tokens + 1)))
     palette = head_colors(data.n_heads)
     for head in chosen:
-        weights = data.attention[layer, head]
+        weights = data.layers[layer][head]
         segments, colors = [], []
         red, green, blue = (channel / 255 for channel in hex_to_rgb(palette[head]))
         for row in rows:
@@ -240,7 +244,7 @@ def model_view(
     for i, layer in enumerate(chosen_layers):
         for j, head in enumerate(chosen):
             ax = figure.add_subplot(grid[i, j])
-            matrix = data.attention[layer, head]
+            matrix = data.layers[layer][head]
             image = ax.imshow(page_levels(matrix, float(matrix.max())), cmap=cmap, vmin=0, vmax=LEVELS, interpolation="nearest")
             image.set_gid(f"layer-{layer}-head-{head}")
             ax.set_xticks([])

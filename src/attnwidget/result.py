@@ -8,6 +8,7 @@ has to produce them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,14 +27,19 @@ STACK_ORDER = (SELF, ENCODER, DECODER, CROSS)
 class AttentionStack:
     """One kind of attention: every layer and head over one pair of token lists.
 
-    ``attention[layer, head, row, col]`` is how much the row token attends to the
+    ``layers[layer][head, row, col]`` is how much the row token attends to the
     column token. Rows are queries ("from"), columns are keys ("to"). For
     self-attention both lists are the same tokens; for cross-attention rows are the
     decoder tokens and columns the encoder tokens.
+
+    The layers are kept as the arrays the model returned (one float32
+    ``(heads, rows, cols)`` array per layer), not copied into one block: at 512
+    tokens a copy is 75 MB of fresh memory and took half of a widget's ready time.
+    ``attention`` is that block, built on first use only.
     """
 
     name: str
-    attention: np.ndarray  # float32, (layers, heads, rows, cols), C-contiguous
+    layers: tuple[np.ndarray, ...]  # one float32 (heads, rows, cols) array per layer
     row_tokens: list[str]  # raw tokenizer strings, e.g. "Ġbank", "▁bank", "##ing"
     col_tokens: list[str]
     row_special: list[bool]  # True for [CLS]/[SEP]/<s>/</s>/padding and the like
@@ -50,12 +56,19 @@ class AttentionStack:
     col_word_ids: list[int | None] | None = None
 
     def __post_init__(self) -> None:
-        a = self.attention
-        if a.ndim != 4:
-            raise ValueError(f"attention must have 4 dimensions (layers, heads, rows, cols), got shape {a.shape}")
-        if a.shape[2] != len(self.row_tokens) or a.shape[3] != len(self.col_tokens):
+        object.__setattr__(self, "layers", tuple(self.layers))
+        if not self.layers:
+            raise ValueError("attention must have at least one layer")
+        first = self.layers[0]
+        for index, layer in enumerate(self.layers):
+            if layer.ndim != 3 or layer.shape != first.shape:
+                raise ValueError(
+                    f"layer {index} of attention has shape {layer.shape}: every layer must be "
+                    f"(heads, rows, cols) of one shape, layer 0 is {first.shape}"
+                )
+        if first.shape[1] != len(self.row_tokens) or first.shape[2] != len(self.col_tokens):
             raise ValueError(
-                f"attention of shape {a.shape} does not match {len(self.row_tokens)} row tokens "
+                f"attention of shape {self.shape} does not match {len(self.row_tokens)} row tokens "
                 f"and {len(self.col_tokens)} column tokens"
             )
         for ids, tokens, what in ((self.row_word_ids, self.row_tokens, "row"), (self.col_word_ids, self.col_tokens, "col")):
@@ -63,12 +76,37 @@ class AttentionStack:
                 raise ValueError(f"{what}_word_ids has {len(ids)} entries for {len(tokens)} {what} tokens")
 
     @property
+    def shape(self) -> tuple[int, int, int, int]:
+        heads, rows, cols = self.layers[0].shape
+        return (len(self.layers), heads, rows, cols)
+
+    @property
     def n_layers(self) -> int:
-        return int(self.attention.shape[0])
+        return len(self.layers)
 
     @property
     def n_heads(self) -> int:
-        return int(self.attention.shape[1])
+        return int(self.layers[0].shape[0])
+
+    @cached_property
+    def attention(self) -> np.ndarray:
+        """Every layer as one float32 (layers, heads, rows, cols) array, built on first use and kept.
+
+        When the layers are already consecutive views of one such array (attention
+        given as a single tensor), that array is viewed without a copy. Read-only when
+        the layers are (see :meth:`make_read_only`).
+        """
+        base = _common_base(self.layers)
+        whole = np.stack(self.layers) if base is None else base.view()  # a view: the base's own flags stay
+        whole.flags.writeable = any(layer.flags.writeable for layer in self.layers)
+        return whole
+
+    def make_read_only(self) -> None:
+        """Refuse writes to every layer and to ``attention``, built or not: what Python holds is what the page shows."""
+        for layer in self.layers:
+            layer.flags.writeable = False
+        if "attention" in self.__dict__:  # already built by cached_property
+            self.attention.flags.writeable = False
 
 
 @dataclass(frozen=True)
@@ -88,3 +126,18 @@ class Extraction:
     def main(self) -> AttentionStack:
         """The stack shown first: self-attention, or the encoder's."""
         return next(iter(self.stacks.values()))
+
+
+def _common_base(layers: tuple[np.ndarray, ...]) -> np.ndarray | None:
+    """The C-contiguous 4-D array whose ``tuple(array)`` these layers are, or None."""
+    base = layers[0].base
+    if not isinstance(base, np.ndarray) or base.shape != (len(layers), *layers[0].shape):
+        return None
+    if base.dtype != np.float32 or not base.flags.c_contiguous:
+        return None
+    start = base.__array_interface__["data"][0]
+    step = base.strides[0]
+    for index, layer in enumerate(layers):
+        if layer.base is not base or layer.__array_interface__["data"][0] != start + index * step:
+            return None
+    return base

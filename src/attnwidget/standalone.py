@@ -24,11 +24,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .frontend import static_file
 from .payload import EncodedExtraction
 from .result import Extraction
 from .views import shown_extraction
 
-STATIC = Path(__file__).parent / "static"
 THEMES = ("auto", "light", "dark")
 COMPRESSION_PAYS = 0.9
 """Compress the blob only when gzip saves at least 10% (8-bit codes of long inputs save 50-70%)."""
@@ -110,10 +110,10 @@ def standalone_html(
     return _TEMPLATE.format(
         csp=CSP,
         title=html.escape(page_title),
-        css=_static_text("widget.css").replace("</style", "<\\/style"),
+        css=static_file("widget.css").read_text(encoding="utf-8").replace("</style", "<\\/style"),
         state=script_json(state),
         blob=encoded_blob,
-        script=_script_text(_static_text("standalone.js")),
+        script=_script_text(static_file("standalone.js").read_text(encoding="utf-8")),
     )
 
 
@@ -206,16 +206,6 @@ def _split_buffers(payload: Any) -> tuple[Any, bytes]:
         return value
 
     return walk(payload), b"".join(chunks)
-
-
-def _static_text(name: str) -> str:
-    path = STATIC / name
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ImportError(
-            f"the attnwidget front end is not built ({path} is missing): run `npm ci && npm run build`"
-        ) from None
 
 
 def _script_text(script: str) -> str:

@@ -103,7 +103,7 @@ def stack_from_tensors(
     square = col_tokens is None
     stack = AttentionStack(
         name=name,
-        attention=array,
+        layers=tuple(array),  # views of the one converted array: `attention` gives it back uncopied
         row_tokens=row_tokens,
         col_tokens=columns,
         row_special=row_special,

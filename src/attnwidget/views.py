@@ -41,7 +41,7 @@ def is_combined(stack: AttentionStack, combine: str) -> bool:
 
 def shown_stack(stack: AttentionStack, combine: str, granularity: str) -> AttentionStack:
     if is_combined(stack, combine):
-        stack = replace(stack, attention=rollout_by_head(stack.attention, residual=ROLLOUT_RESIDUAL))
+        stack = replace(stack, layers=tuple(rollout_by_head(stack.attention, residual=ROLLOUT_RESIDUAL)))
     if granularity == "words":
         stack = words_stack(stack)
     return stack
@@ -56,7 +56,7 @@ def words_stack(stack: AttentionStack) -> AttentionStack:
     cols = word_groups(col_ids)
     return AttentionStack(
         name=stack.name,
-        attention=attention,
+        layers=tuple(attention),
         row_tokens=word_labels(stack.row_tokens, row_ids),
         col_tokens=word_labels(stack.col_tokens, col_ids),
         row_special=[stack.row_special[group[0]] for group in rows],

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import numpy as np
 import traitlets as t
+from ipywidgets import widget_serialization
 
 from . import validation as rules
 from .analysis import head_stats_columns
@@ -21,6 +22,7 @@ from .analysis import layer_summary as summarize_layers
 from .analysis_payload import comparison_payload, encoded_comparison, head_stats_payload
 from .compare import Comparison, compare_extractions
 from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
+from .frontend import FrontEnd, front_end_traits, widget_css, widget_esm
 from .models import LoadedModel, ModelSpec, load_model
 from .page import PageSide, _describe
 from .payload import EncodedExtraction
@@ -33,26 +35,6 @@ from .views import shown_extraction
 if TYPE_CHECKING:
     import pandas as pd
 
-_STATIC = Path(__file__).parent / "static"
-
-
-def _bundle(name: str) -> str | Path:
-    """The built front end, as text.
-
-    anywidget watches a Path for hot reloading and keeps a reference to every
-    widget given one, so closed widgets (and their attention arrays) would never
-    be freed. Only under ANYWIDGET_HMR=1, while developing, is the Path kept.
-    """
-    path = _STATIC / name
-    if os.environ.get("ANYWIDGET_HMR") == "1":
-        return path
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ImportError(
-            f"the attnwidget front end is not built ({path} is missing): run `npm ci && npm run build` "
-            "in the repository, or install the package with pip, which builds it"
-        ) from None
 
 def _checked(default: Any) -> t.Any:
     """A synced trait the page may set, whose every value, None included, goes through the validator."""
@@ -90,8 +72,11 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
     same for the constructor, assignment and the page; see the README's API section.
     """
 
-    _esm = _bundle("widget.js")
-    _css = _bundle("widget.css")
+    # A ~1 kB loader; the front end itself is one shared model per kernel (see frontend.py),
+    # except where a widget must carry the whole bundle (marimo: front_end_traits).
+    _esm = widget_esm()
+    _css = widget_css()
+    _front_end = t.Instance(FrontEnd, allow_none=True).tag(sync=True, **widget_serialization)
 
     # The input. Setting `sentence`, `sentence_b`, `target` or `model` from Python re-runs the model;
     # the page cannot set them, it sends a `run` message.
@@ -166,7 +151,7 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         view["layer"] = layer
         if heads is not None:
             view["heads"] = heads
-        super().__init__(**kwargs)
+        super().__init__(**front_end_traits(), **kwargs)
         self._raw: Extraction | None = None  # the extraction as the model returned it
         self._raw_version = 0  # the _version at which _raw arrived: rollout or words do not change it
         self._stats: tuple[tuple[int, str], dict] | None = None  # ((raw version, stack), head_stats_columns)
@@ -455,7 +440,7 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
 
     def _prepared_from(self, extraction: Extraction, inputs: _Inputs, loaded: LoadedModel | None) -> _Prepared:
         for stack in extraction.stacks.values():
-            stack.attention.flags.writeable = False  # what Python holds is what the page shows
+            stack.make_read_only()  # what Python holds is what the page shows
         for captured in extraction.queries.stacks.values() if extraction.queries is not None else ():
             for array in (captured.queries, captured.keys, *captured.biases):
                 if array is not None:
@@ -474,7 +459,7 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         """Rollout and/or words of ``raw`` as `combine` and `granularity` ask, encoded for the page."""
         shown = shown_extraction(raw, self.combine, self.granularity)
         for stack in shown.stacks.values():
-            stack.attention.flags.writeable = False
+            stack.make_read_only()
         return EncodedExtraction(shown, version, prettify_tokens=self._prettify_tokens)
 
     def _shown_payload(self, encoded: EncodedExtraction, stack: str, layer: int) -> dict:

@@ -81,3 +81,23 @@ def test_an_empty_sentence_shows_an_error_and_keeps_the_view(lab, page: Page) ->
     assert state["sentence"] == FIRST
     assert "deposit" in state["tokens"]
     lab.screenshot(widget, "head-view-empty-sentence")
+
+
+def test_two_widgets_share_one_front_end_loaded_once_per_page(lab, page: Page) -> None:
+    lab.run_notebook(
+        "two_widgets",
+        [
+            "from attnwidget import AttentionWidget",
+            f"a = AttentionWidget({FIRST!r}, model='offline')\na",
+            f"b = AttentionWidget({SECOND!r}, model='offline')\nb",
+            "print(a._front_end is b._front_end, len(a._esm) < 3000)",
+        ],
+    )
+    widgets = page.locator(".attnwidget")
+    expect(widgets).to_have_count(2)
+    expect(_token(widgets.nth(0), "deposit").first).to_be_visible()
+    expect(_token(widgets.nth(1), "river").first).to_be_visible()
+    # One stylesheet and one module for the page, however many widgets it shows.
+    assert page.evaluate("() => document.querySelectorAll('style[data-attnwidget]').length") == 1
+    assert page.evaluate("() => window.__attnwidgetFrontEnds.size") == 1
+    assert "True True" in lab.run_code("print(a._front_end is b._front_end, len(a._esm) < 3000)")
