@@ -12,6 +12,7 @@ import logging
 import numpy as np
 import pytest
 import torch
+import traitlets
 from pooling import max_pool_by_loop
 
 from attnwidget import AttentionWidget
@@ -268,3 +269,16 @@ def test_save_html_and_figures_of_a_long_input_say_they_need_the_weights(pair, t
     assert not (tmp_path / "long.html").exists()
     with pytest.raises(ValueError, match=r"w\.attention_layer\(layer\)"):
         long.figure("heatmap")
+
+
+def test_analyses_that_read_every_weight_are_refused_or_empty_for_a_long_input(llama, monkeypatch, caplog) -> None:
+    from page_peer import page_sets
+
+    long = AttentionWidget(SENTENCE, model=llama, max_attention_bytes=TINY_BUDGET)
+    with pytest.raises(traitlets.TraitError, match=r"combine='rollout' reads every weight.*not available for a long input"):
+        long.combine = "rollout"
+    page_sets(long, {"granularity": "words"})  # from the page: refused, snapped back, nothing raised
+    assert long.granularity == "tokens"
+    with caplog.at_level(logging.WARNING, logger="attnwidget"):
+        long._on_page_message(long, {"type": "head_stats", "version": long._data["version"], "stack": "self"}, [])
+    assert long._head_stats["columns"]["layer"] == [] and caplog.records == []  # no rows: the Heads table stays hidden
