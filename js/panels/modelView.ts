@@ -14,8 +14,12 @@ const MIN_THUMB = 28;
 const MAX_THUMB = 56;
 const GAP = 4;
 const HEADER = 30;
-/** Milliseconds of thumbnail work per frame; the rest continues in the next frames. */
+/** Milliseconds of thumbnail work per slice where the browser has no idle callbacks (or one is overdue). */
 const FRAME_BUDGET = 10;
+/** An idle slice stops with this much of the browser's idle time left, so the next frame starts on time. */
+const IDLE_MARGIN = 1;
+/** Thumbnails wait at most this long for idle time when the page never rests. */
+const IDLE_TIMEOUT = 500;
 
 let rowMaxima = new Uint8Array(0);
 let colBins = new Int32Array(0);
@@ -115,7 +119,11 @@ export function createModelView(context: PanelContext): Panel {
   let size = MAX_THUMB;
   /** Everything the last paint depended on; a hover changes none of it. */
   let paintKey = "";
-  let unfinished = false;
+  /** Thumbnails computed since the last paint, whose rows are not drawn yet. */
+  let fresh = false;
+  /** What the thumbnails still missing are computed for: the last paint's view and sizes. */
+  let job: { view: View; selectedLayer: number; outRows: number; outCols: number } | null = null;
+  const background = createBackgroundTask(computeThumbnails);
   const raster = new Raster();
 
   const schedule = repaint.schedule;
@@ -190,8 +198,9 @@ export function createModelView(context: PanelContext): Panel {
     }
 
     const inputs = [cacheKey, gridKey, current.layer, state.heads.join(","), outRows, outCols, state.dataRevision, theme.dark, theme.background, theme.muted].join("|");
-    if (inputs === paintKey && !unfinished) return;
+    if (inputs === paintKey && !fresh) return;
     paintKey = inputs;
+    fresh = false;
     const heads = new Set(state.heads);
     const selectedLayer = current.layer;
     const kind = state.data.stacks.size > 1 ? `${stack.name} attention · ` : "";
@@ -207,28 +216,8 @@ export function createModelView(context: PanelContext): Panel {
       }),
     );
 
-    // Compute missing thumbnails within the frame budget: the selected layer first, then from the top.
-    const started = performance.now();
-    unfinished = false;
-    const order = [selectedLayer, ...Array.from({ length: stack.nLayers }, (_, layer) => layer).filter((layer) => layer !== selectedLayer)];
-    for (const layer of order) {
-      const layerView = view.layer(layer);
-      if (!layerView?.ready) continue;
-      for (let head = 0; head < stack.nHeads; head++) {
-        const id = `${layer}:${head}:${outRows}x${outCols}`;
-        if (cache.has(id)) continue;
-        if (performance.now() - started > FRAME_BUDGET) {
-          unfinished = true;
-          break;
-        }
-        const values = thumbnailValues(layerView, head, outRows, outCols, mask);
-        if (!values) continue;
-        let max = 0;
-        for (let i = 0; i < values.length; i++) if (values[i]! > max) max = values[i]!;
-        cache.set(id, { values, max });
-      }
-      if (unfinished) break;
-    }
+    job = { view, selectedLayer, outRows, outCols };
+    background.request();
 
     for (let layer = 0; layer < stack.nLayers; layer++) {
       const ready = stack.hasLayer(layer);
@@ -239,7 +228,42 @@ export function createModelView(context: PanelContext): Panel {
       rowKeys[layer] = rowKey;
       drawRow(layer, stack.nHeads, outRows, outCols, theme);
     }
-    if (unfinished) schedule();
+  }
+
+  /**
+   * Missing thumbnails, the selected layer first, while the browser is idle: never inside a
+   * draw, so a hover or layer change does not wait behind them (72 thumbnails of 512 tokens
+   * take about half a second). Each slice that finds some schedules a repaint of their rows.
+   * True while some are still missing.
+   */
+  function computeThumbnails(timeLeft: () => boolean): boolean {
+    if (!job) return false;
+    const { view, selectedLayer, outRows, outCols } = job;
+    const nLayers = view.stack?.nLayers ?? 0;
+    const nHeads = view.stack?.nHeads ?? 0;
+    const order = [selectedLayer, ...Array.from({ length: nLayers }, (_, layer) => layer).filter((layer) => layer !== selectedLayer)];
+    let missing = false;
+    for (const layer of order) {
+      const layerView = view.layer(layer);
+      if (!layerView?.ready) continue;
+      for (let head = 0; head < nHeads && !missing; head++) {
+        const id = `${layer}:${head}:${outRows}x${outCols}`;
+        if (cache.has(id)) continue;
+        if (!timeLeft()) {
+          missing = true;
+          break;
+        }
+        const values = thumbnailValues(layerView, head, outRows, outCols, mask);
+        if (!values) continue;
+        let max = 0;
+        for (let i = 0; i < values.length; i++) if (values[i]! > max) max = values[i]!;
+        cache.set(id, { values, max });
+        fresh = true;
+      }
+      if (missing) break;
+    }
+    if (fresh) schedule();
+    return missing;
   }
 
   function buildGrid(nLayers: number, nHeads: number): void {
@@ -314,7 +338,45 @@ export function createModelView(context: PanelContext): Panel {
     destroy() {
       cleanups.forEach((cleanup) => cleanup());
       resizeObserver?.disconnect();
+      background.cancel();
       repaint.destroy();
+    },
+  };
+}
+
+interface BackgroundTask {
+  /** Run the work in the browser's next idle time, unless it is already waiting. */
+  request(): void;
+  cancel(): void;
+}
+
+/**
+ * Work done in slices when the browser is idle (`requestIdleCallback`; a 0 ms timeout with a
+ * fixed budget where there is none). `work(timeLeft)` returns true while unfinished.
+ */
+function createBackgroundTask(work: (timeLeft: () => boolean) => boolean): BackgroundTask {
+  let handle: number | null = null;
+  const idle = typeof requestIdleCallback === "function";
+  const run = (deadline?: IdleDeadline) => {
+    handle = null;
+    const started = performance.now();
+    const timeLeft =
+      deadline && !deadline.didTimeout
+        ? () => deadline.timeRemaining() > IDLE_MARGIN
+        : () => performance.now() - started < FRAME_BUDGET;
+    if (work(timeLeft)) request();
+  };
+  const request = () => {
+    if (handle !== null) return;
+    handle = idle ? requestIdleCallback(run, { timeout: IDLE_TIMEOUT }) : (setTimeout(run, 0) as unknown as number);
+  };
+  return {
+    request,
+    cancel() {
+      if (handle === null) return;
+      if (idle) cancelIdleCallback(handle);
+      else clearTimeout(handle);
+      handle = null;
     },
   };
 }
