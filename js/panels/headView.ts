@@ -125,6 +125,8 @@ export function createHeadView(context: PanelContext): Panel {
   // clientHeight or scrollTop in a draw forces a layout of the notebook after the other panels'
   // writes (5 ms a hover in JupyterLab's Chrome trace). Zero until first seen, then measured once.
   const measured = { height: 0, width: 0, scrollTop: 0 };
+  /** What the canvas shows: the layer (a new view object for new data, tokens or filters) and the rest of its inputs. */
+  const drawnLines: { layer: LayerView | null; key: string } = { layer: null, key: "" };
   const onScroll = () => {
     measured.scrollTop = scroller.scrollTop;
     repaint.schedule();
@@ -189,12 +191,17 @@ export function createHeadView(context: PanelContext): Panel {
     const heads = state.heads.filter((head) => head < stack.nHeads);
     caption.textContent = captionText(state, stack.nHeads, heads.length, layer.ready);
     const width = measured.width || middle.clientWidth || 120;
+    const hover = hoverPosition(state.hover, view);
+    // The lines depend on these only: a pending run, a focus click or a busy kernel leaves the canvas as it is.
+    const linesKey = [width, viewportHeight, scrollTop, layer.ready, heads.join(","), state.threshold, hover?.axis, hover?.position, globalThis.devicePixelRatio].join("|");
+    if (layer === drawnLines.layer && linesKey === drawnLines.key) return;
+    drawnLines.layer = layer;
+    drawnLines.key = linesKey;
     const ctx = prepareCanvas(canvas, width, viewportHeight);
     if (!ctx || !layer.ready) return;
 
     const overscan = visibleRows * LINE_OVERSCAN_SCREENS;
     const window: [number, number] = [firstRow - overscan, firstRow + visibleRows + overscan];
-    const hover = hoverPosition(state.hover, view);
     const lines = headViewLines(layer, heads, state.threshold, window, window, hover);
     drawLines(ctx, lines, width, scrollTop, stack.nHeads);
   }
