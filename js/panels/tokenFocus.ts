@@ -426,22 +426,27 @@ export function createTokenFocus(context: PanelContext): Panel {
   /** Every few layers' number (all that fit) and the current layer's, in bold, beside their rows. */
   let labelsKey = "";
   function placeStripLabels(nLayers: number, rowHeight: number, current: number): void {
-    const key = `${nLayers}|${rowHeight}|${current}`;
-    if (key === labelsKey) return;
-    labelsKey = key;
     const fontSize = Math.min(11, Math.max(9, rowHeight));
     const labelEvery = Math.ceil((fontSize + 1) / rowHeight);
-    const height = nLayers * rowHeight;
-    const label = (l: number) => {
-      const middle = Math.min(height - fontSize / 2, Math.max(fontSize / 2, l * rowHeight + rowHeight / 2));
-      const span = el("span", { className: `aw-tf-strip-label${l === current ? " is-current" : ""}`, text: String(l) });
-      span.style.top = `${middle - fontSize / 2}px`;
-      span.style.fontSize = `${fontSize}px`;
-      return span;
-    };
     const shown = Array.from({ length: nLayers }, (_, l) => l).filter((l) => l === current || (l % labelEvery === 0 && Math.abs(l - current) >= labelEvery));
-    stripLabels.style.width = `${STRIP_GUTTER - 6}px`;
-    stripLabels.replaceChildren(...shown.map(label));
+    // The same numbers for another current layer (every layer's, when they all fit) only move the bold.
+    const key = `${rowHeight}|${shown.join(",")}`;
+    if (key !== labelsKey) {
+      labelsKey = key;
+      const height = nLayers * rowHeight;
+      stripLabels.style.width = `${STRIP_GUTTER - 6}px`;
+      stripLabels.replaceChildren(
+        ...shown.map((l) => {
+          const middle = Math.min(height - fontSize / 2, Math.max(fontSize / 2, l * rowHeight + rowHeight / 2));
+          const span = el("span", { className: "aw-tf-strip-label", text: String(l) });
+          span.dataset.layer = String(l);
+          span.style.top = `${middle - fontSize / 2}px`;
+          span.style.fontSize = `${fontSize}px`;
+          return span;
+        }),
+      );
+    }
+    for (const span of stripLabels.children as HTMLCollectionOf<HTMLElement>) span.classList.toggle("is-current", Number(span.dataset.layer) === current);
   }
 
   return {
