@@ -208,3 +208,61 @@ def _owner_matches(filename: str, owner: str) -> bool:
         "Session": "jupyter_client/session",
     }
     return files.get(owner, "") in filename
+
+
+# ---- analysis (issue #10) -------------------------------------------------------------------
+
+ANALYSIS_TARGET_SECONDS = 1.0
+"""rollout and head statistics for 6 layers × 12 heads at 512 tokens, each under a second."""
+
+
+@dataclass
+class AnalysisTimings:
+    """Seconds for the analysis functions on one real attention stack."""
+
+    tokens: int
+    layers: int
+    heads: int
+    steps: dict[str, Stats] = field(default_factory=dict)
+
+
+def measure_analysis(model: Any, text: str, repeat: int) -> AnalysisTimings:
+    """rollout, rollout_by_head, head_stats, word_attention and head_change on the model's own attention."""
+    from attnwidget import extract, head_change, head_stats, rollout, word_attention
+    from attnwidget.analysis import rollout_by_head
+
+    stack = extract(model, text).main
+    attention = stack.attention
+    steps: dict[str, Callable[[], Any]] = {
+        "rollout (mean fusion)": lambda: rollout(attention),
+        "head_stats": lambda: head_stats(stack),
+        "rollout_by_head (the widget's combine=rollout)": lambda: rollout_by_head(attention),
+        "word_attention": lambda: word_attention(stack),
+        "head_change (against itself)": lambda: head_change(attention, attention),
+    }
+    layers, heads, tokens, _ = attention.shape
+    return AnalysisTimings(tokens, layers, heads, {name: time_calls(step, repeat) for name, step in steps.items()})
+
+
+def analysis_table(timings: AnalysisTimings) -> str:
+    """A markdown table of the timings, with the issue's target on the first two."""
+    lines = [
+        f"Analysis functions on the offline model's attention ({timings.layers} layers × {timings.heads} heads, "
+        f"{timings.tokens} tokens):",
+        "",
+        "| function | median | p95 | target |",
+        "|---|---|---|---|",
+    ]
+    for name, stats in timings.steps.items():
+        target = "< 1 s" if name in ("rollout (mean fusion)", "head_stats") else ""
+        met = "" if not target else (" (met)" if stats.p95 < ANALYSIS_TARGET_SECONDS else " (**not met**)")
+        lines.append(f"| `{name}` | {stats.median * 1000:.0f} ms | {stats.p95 * 1000:.0f} ms | {target}{met} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python benchmarks/measure_python.py: just the analysis table
+    from attnwidget import load_model
+    from common import text_with_tokens
+
+    offline = load_model("offline")
+    print(analysis_table(measure_analysis("offline", text_with_tokens(offline.tokenizer, 512), repeat=5)))

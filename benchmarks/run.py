@@ -31,7 +31,16 @@ from common import save_random_bert, save_random_gpt2, text_with_tokens
 from measure_browser import BrowserCase, BrowserResult, measure_browser
 from measure_bytes import Bytes, measure_bytes
 from measure_memory import MemoryResult, measure_memory
-from measure_python import Breakdown, PythonTimings, RerunTimings, measure_rerun, measure_size, profile_widget
+from measure_python import (
+    AnalysisTimings,
+    Breakdown,
+    PythonTimings,
+    RerunTimings,
+    measure_analysis,
+    measure_rerun,
+    measure_size,
+    profile_widget,
+)
 from profile_js import JsProfile, profile_js
 from report import write_report
 
@@ -102,6 +111,7 @@ class Results:
     memory: MemoryResult | None = None
     breakdowns: list[Breakdown] = field(default_factory=list)
     js_profiles: list[JsProfile] = field(default_factory=list)
+    analysis: AnalysisTimings | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -152,6 +162,10 @@ class Runner:
                 texts = tuple(text_with_tokens(loaded.tokenizer, RERUN_TOKENS, offset=k * 17) for k in range(2))
                 results.rerun = measure_rerun(loaded, "offline", texts, RERUN_TOKENS, config.repeat * 2)
                 cases.append(self.rerun_fixture(fixtures, loaded))
+
+            with self.section(f"analysis functions, {max(config.sizes)} tokens"):
+                text = text_with_tokens(loaded.tokenizer, max(config.sizes))
+                results.analysis = measure_analysis("offline", text, config.repeat)
 
             with self.section("profile: widget construction, offline 512"):
                 text = text_with_tokens(loaded.tokenizer, max(config.sizes))

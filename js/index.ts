@@ -1,5 +1,8 @@
 import type { AnyModel, RenderProps } from "@anywidget/types";
+import { createAnalysisBar } from "./panels/analysisBar";
+import { createCompare } from "./panels/compare";
 import { createControls } from "./panels/controls";
+import { createHeadStats } from "./panels/headStats";
 import { createHeadView } from "./panels/headView";
 import { createHeatmap } from "./panels/heatmap";
 import { createModelView } from "./panels/modelView";
@@ -31,13 +34,19 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
   const heatmap = createHeatmap(context);
   const tokenFocus = createTokenFocus(context);
   const modelView = createModelView(context);
+  const analysisBar = createAnalysisBar(context);
+  const compare = createCompare(context);
+  const headStats = createHeadStats(context);
   const neuronView = createNeuronView(context);
-  const panels: Panel[] = [controls, status, headView, heatmap, tokenFocus, modelView, neuronView];
+  const panels: Panel[] = [controls, analysisBar, status, headView, heatmap, tokenFocus, compare, modelView, headStats, neuronView];
   root.append(
     controls.element,
+    analysisBar.element,
     status.element,
     el("div", { className: "aw-panels" }, [headView.element, heatmap.element, tokenFocus.element]),
+    compare.element,
     modelView.element,
+    headStats.element,
     neuronView.element,
   );
   host.append(root);

@@ -31,7 +31,8 @@ from attnwidget.models import resolve_model_path
 NOTEBOOK_DIR = Path(__file__).parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 EXAMPLES = (
-    "quickstart", "encoder_models", "decoder_models", "encoder_decoder_models", "sentence_pairs", "from_bertviz"
+    "quickstart", "encoder_models", "decoder_models", "encoder_decoder_models", "sentence_pairs", "from_bertviz",
+    "analysis",
 )
 CELL_TIMEOUT_S = 120
 
@@ -59,7 +60,7 @@ MODEL_FIRST_ARGUMENT = {"from_pretrained", "extract", "load_model", "pipeline"}
 # ... the second of these (the first is the sentence) ...
 MODEL_SECOND_ARGUMENT = {"AttentionWidget"}
 # ... and these keywords, anywhere.
-MODEL_KEYWORDS = {"model", "models", "model_name", "pretrained_model_name_or_path"}
+MODEL_KEYWORDS = {"model", "models", "model_name", "pretrained_model_name_or_path", "compare_to"}
 # Anything shaped like "owner/name" is taken for a hub id wherever it stands.
 HUB_ID_SHAPE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 

@@ -23,9 +23,10 @@ from attnwidget import validation as rules
 from attnwidget.payload import MAX_MESSAGE_BYTES
 from page_peer import listen, page_sends, page_sets
 
-WORDS = ["self", "encoder", "decoder", "cross", "attends_to", "attended_by", "all", "aa", "ab", "ba", "bb", ""]
+WORDS = ["self", "encoder", "decoder", "cross", "attends_to", "attended_by", "all", "aa", "ab", "ba", "bb", "",
+         "none", "rollout", "tokens", "words", "a", "b"]
 SYNCED = [*rules.PAGE_SETTABLE, "sentence", "sentence_b", "target", "model", "models", "has_model", "busy", "error",
-          "notes", "shapes", "_request"]
+          "notes", "shapes", "_request", "compare_to", "_compare", "_head_stats"]
 
 # Text as JSON can carry it: lone surrogates included ("\ud800" is a valid JSON escape).
 any_text = st.text(st.characters(categories=["Cs"]) | st.characters(), max_size=20)
@@ -77,6 +78,10 @@ def test_a_view_value_is_either_canonical_or_refused_with_a_short_valueerror(nam
         assert checked is None or (type(checked) is int and 0 <= checked < rules.focus_axis_size(shape, direction))
     elif name == "hide_special":
         assert type(checked) is bool
+    elif name == "combine":
+        assert checked in rules.COMBINES
+    elif name == "granularity":
+        assert checked in rules.GRANULARITIES
 
 
 @PROPERTY_SETTINGS
@@ -119,8 +124,10 @@ def _json(value: Any) -> str:
 def test_any_state_update_from_the_page_never_raises_and_leaves_page_and_python_in_step(
     pair_widget: AttentionWidget, monkeypatch, patch: dict
 ) -> None:
-    owned_before = {name: pair_widget.get_state(name)[name] for name in ("sentence", "error", "busy", "has_model", "_request")}
+    owned = ("sentence", "error", "busy", "has_model", "_request", "compare_to", "_compare")
+    owned_before = {name: pair_widget.get_state(name)[name] for name in owned}
     data_version = pair_widget._data["version"]
+    shown_before = (pair_widget.combine, pair_widget.granularity)
     with monkeypatch.context() as patched:
         wire = listen(pair_widget, patched)
         page_sets(pair_widget, patch)
@@ -129,7 +136,8 @@ def test_any_state_update_from_the_page_never_raises_and_leaves_page_and_python_
     for name, value in python.items():
         assert _json(page[name]) == _json(value), f"the page holds {name}={page[name]!r}, Python {value!r}"
     assert {name: pair_widget.get_state(name)[name] for name in owned_before} == owned_before
-    assert pair_widget._data["version"] == data_version
+    if (pair_widget.combine, pair_widget.granularity) == shown_before:
+        assert pair_widget._data["version"] == data_version  # only rollout or words re-encode what is shown
     # Python's view state always satisfies the rules, whatever the page sent.
     shapes = pair_widget._stack_shapes()
     for name in rules.VIEW_SETTABLE:
@@ -161,7 +169,16 @@ run_requests = st.fixed_dictionaries(
     optional={"request": st.integers(min_value=-1, max_value=2**54) | json_values, "sentence": any_text | json_values,
               "model": json_values, "sentence_b": json_values, "target": json_values},
 )
-messages = layer_requests | run_requests | json_values
+compare_requests = st.fixed_dictionaries(
+    {"type": st.just("compare")},
+    optional={"request": st.integers(min_value=-1, max_value=2**54) | json_values, "model": json_values},
+)
+analysis_requests = st.fixed_dictionaries(
+    {"type": st.sampled_from(["compare_layers", "head_stats"])},
+    optional={"version": st.sampled_from([1, 2, 0, True, "1", None]) | json_values, "stack": st.sampled_from(["self", "a", "b", "x"]) | json_values,
+              "layers": st.lists(st.integers(min_value=-2, max_value=4) | scalars, max_size=200) | json_values},
+)
+messages = layer_requests | run_requests | compare_requests | analysis_requests | json_values
 
 
 @PROPERTY_SETTINGS
@@ -179,9 +196,11 @@ def test_any_message_from_the_page_never_raises_and_is_answered_within_bounds(
     answered = sum(sum(memoryview(buffer).nbytes for buffer in buffers) for _, buffers in wire.messages)
     assert answered <= widget.n_layers * layer_bytes  # at most the whole stack, once
     assert widget._data is data  # nothing the page sends replaces what Python shows
-    request = content.get("request") if isinstance(content, dict) and content.get("type") == "run" else None
+    kind = content.get("type") if isinstance(content, dict) else None
+    request = content.get("request") if kind in ("run", "compare") else None
     if rules.is_int(request) and 0 <= request <= rules.MAX_REQUEST_ID:
-        assert widget._request == request and "no model" in widget.error  # answered: tensors cannot re-run
+        stops_comparing = kind == "compare" and content.get("model") == ""
+        assert widget._request == request and bool(widget.error) != stops_comparing  # tensors cannot re-run or compare
     else:
         assert widget.error == error_before
 
@@ -198,5 +217,5 @@ def test_any_run_message_either_runs_an_offered_model_or_is_refused_keeping_the_
     if pair_widget.error:
         assert (pair_widget.sentence, pair_widget._data) == before
     else:
-        assert pair_widget.sentence == sentence and model in pair_widget.models
+        assert pair_widget.sentence == sentence and (model is None or model in pair_widget.models)  # None: the current one
         assert pair_widget.attention.shape[-2:] == (len(pair_widget.tokens), len(pair_widget.col_tokens))

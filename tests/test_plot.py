@@ -134,3 +134,36 @@ def test_widget_figure_uses_the_widgets_current_view() -> None:
 def test_bad_arguments_say_what_is_wrong(call, message: str) -> None:
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_widget_figures_show_rollout_as_the_widget_does_and_say_so() -> None:
+    widget = AttentionWidget.from_attentions(ATTENTION, TOKENS)
+    widget.combine, widget.layer = "rollout", 1
+    # Rollout written as loops: R = (I/2 + mean of heads/2) of layer 1 @ the same of layer 0.
+    steps = [[[0.5 * (r == c) + 0.5 * float(ATTENTION[layer, :, r, c].mean()) for c in range(4)] for r in range(4)] for layer in (0, 1)]
+    rolled = [[sum(steps[1][r][k] * steps[0][k][c] for k in range(4)) for c in range(4)] for r in range(4)]
+    largest = max(max(row) for row in rolled)
+
+    figure = widget.figure("heatmap")
+    assert figure.axes[0].get_title() == "Rollout of layers 0–1 · Layer 1 · mean of all 2 heads"
+    levels = next(image for image in figure.axes[0].images if image.get_gid() == "attention").get_array()
+    expected = [[rolled[r][c] / largest * 255 + 0.5 for c in range(4)] for r in range(4)]
+    assert np.all(np.abs(np.asarray(levels) - np.floor(expected)) <= 1)  # float32 vs float64 at a rounding edge
+    assert widget.figure("heatmap", layer=0).axes[0].get_title().startswith("Rollout of layer 0 · Layer 0")
+    assert widget.figure("model_view")._suptitle.get_text() == "Rollout up to each layer"
+
+
+def test_widget_figures_show_words_as_the_widget_does() -> None:
+    # "Ġbank" starts a word and "river" (no mark) continues it: three words.
+    widget = AttentionWidget.from_attentions(ATTENTION, TOKENS)
+    widget.granularity, widget.layer, widget.heads = "words", 1, [1]
+    groups = [[0], [1, 2], [3]]
+    head = KNOWN[1]
+    words = [[sum(head[i, j] for i in g for j in h) / len(g) for h in groups] for g in groups]  # to: sum, from: mean
+
+    figure = widget.figure("heatmap")
+    assert figure.axes[0].get_title() == "Words · Layer 1 · head 1"
+    assert [label.get_text() for label in figure.axes[0].get_yticklabels()] == ["[CLS]", " bankriver", "[SEP]"]  # Ġ read as a space, as the page does
+    widget.focus = 1
+    bars = [p.get_width() for p in widget.figure("token_focus").axes[0].patches if p.get_gid() == "weight"]
+    assert bars == pytest.approx(sorted(words[1], reverse=True), abs=1e-6)

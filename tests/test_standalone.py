@@ -131,3 +131,64 @@ def test_forced_theme_is_recorded(widget: AttentionWidget, tmp_path: Path) -> No
 def test_bad_calls_say_what_is_wrong(widget: AttentionWidget, tmp_path: Path, call, message: str) -> None:
     with pytest.raises((TypeError, ValueError, OSError), match=message):
         call(widget, tmp_path)
+
+
+def loop_rollout_then_words(attention: np.ndarray, groups: list[list[int]]) -> list[np.ndarray]:
+    """Per layer: rollout of the head means (residual 0.5) as loops, then read as words (to: sum, from: mean)."""
+    n = attention.shape[-1]
+    running = [[float(r == c) for c in range(n)] for r in range(n)]
+    shown = []
+    for layer in attention:
+        step = [[0.5 * (r == c) + 0.5 * float(layer[:, r, c].mean()) for c in range(n)] for r in range(n)]
+        running = [[sum(step[r][k] * running[k][c] for k in range(n)) for c in range(n)] for r in range(n)]
+        shown.append(np.array([[sum(running[i][j] for i in g for j in h) / len(g) for h in groups] for g in groups]))
+    return shown
+
+
+def test_a_rollout_over_words_is_saved_as_the_widget_shows_it_with_the_toggles_fixed(tmp_path: Path) -> None:
+    tokens = ["[CLS]", "the", "bank", "##s", "[SEP]"]
+    attention = softmax_attention(3, 2, 5, seed=3)
+    widget = AttentionWidget.from_attentions(attention, tokens)
+    widget.combine, widget.granularity = "rollout", "words"
+    state, blob = embedded(widget.save_html(tmp_path / "rollout.html").read_text(encoding="utf-8"))
+    traits = state["traits"]
+    assert (traits["combine"], traits["granularity"], traits["_static"]) == ("rollout", "words", True)
+    data = traits["_data"]
+    assert (data["combine"], data["granularity"]) == ("rollout", "words")  # the panels' captions read these
+    stack = data["stacks"]["self"]
+    assert stack["rows"] == ["[CLS]", "the", "banks", "[SEP]"]
+
+    expected = loop_rollout_then_words(attention, [[0], [1], [2, 3], [4]])
+    scales = buffer(blob, stack["row_scale"])
+    for layer in range(3):
+        values = buffer(blob, stack["layers"][str(layer)]) * scales[layer][..., None] / 255
+        # Words are linear, so the mean of the heads' rollout is the rollout of the mean, read as words.
+        assert np.allclose(values.mean(axis=0), expected[layer], atol=1 / 255)
+
+
+def test_the_file_holds_the_head_table_of_the_shown_stack(widget: AttentionWidget, tmp_path: Path) -> None:
+    state, _ = embedded(widget.save_html(tmp_path / "bank.html").read_text(encoding="utf-8"))
+    stats = state["traits"]["_head_stats"]
+    assert stats["stack"] == "self" and stats["version"] == state["traits"]["_data"]["version"]
+    table = widget.head_stats()
+    assert stats["columns"]["layer"] == table["layer"].tolist() and stats["columns"]["pattern"] == table["pattern"].tolist()
+    assert stats["summary"] == widget.layer_summary
+
+
+def test_a_comparison_is_saved_with_every_layer_of_both_models(tmp_path: Path) -> None:
+    widget = AttentionWidget("The bank by the river.", model="offline", compare_to="offline")
+    state, blob = embedded(widget.save_html(tmp_path / "compare.html").read_text(encoding="utf-8"))
+    traits = state["traits"]
+    assert traits["compare_to"] == "offline"
+    compare = traits["_compare"]
+    assert compare["caption"] == widget._compare["caption"] and compare["layer_map"] == widget.comparison.layer_map
+    for name, stack in (("a", widget.comparison.a), ("b", widget.comparison.b)):
+        saved = compare["stacks"][name]
+        assert sorted(saved["layers"], key=int) == [str(layer) for layer in range(stack.n_layers)]
+        np.testing.assert_array_equal(buffer(blob, saved["row_scale"]), stack.attention.max(axis=-1))
+
+
+def test_an_array_saved_as_rollout_says_so(tmp_path: Path) -> None:
+    path = attnwidget.save_html(softmax_attention(2, 2, 4), tmp_path / "a.html", tokens=list("abcd"), combine="rollout")
+    state, _ = embedded(path.read_text(encoding="utf-8"))
+    assert state["traits"]["combine"] == "rollout" and state["traits"]["_data"]["combine"] == "rollout"

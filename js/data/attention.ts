@@ -127,10 +127,15 @@ export class AttentionData {
   readonly version: number;
   readonly model: string;
   readonly stacks: ReadonlyMap<string, StackData>;
+  /** Whether the values are attention rollout (self-attention stacks) and over words. */
+  readonly combine: "none" | "rollout";
+  readonly granularity: "tokens" | "words";
 
   constructor(payload: Payload) {
     this.version = payload.version;
     this.model = payload.model;
+    this.combine = payload.combine === "rollout" ? "rollout" : "none";
+    this.granularity = payload.granularity === "words" ? "words" : "tokens";
     const stacks = new Map<string, StackData>();
     for (const [name, stack] of Object.entries(payload.stacks)) stacks.set(name, new StackData(stack));
     if (stacks.size === 0) throw new Error("the attention data holds no stacks");

@@ -33,6 +33,39 @@ export interface Payload {
   version: number;
   model: string;
   stacks: Record<string, StackPayload>;
+  /** What the values are (issue #10): raw attention or rollout, over tokens or words. Absent means raw tokens. */
+  combine?: "none" | "rollout";
+  granularity?: "tokens" | "words";
+}
+
+/** The `_compare` trait: A and B over the same rows and columns, as stacks "a" and "b". */
+export interface ComparePayload extends Payload {
+  level: "tokens" | "words";
+  caption: string;
+  /** For each layer of A, the layer of B it is compared with. */
+  layer_map: number[];
+  /** [layer, head, mean Jensen–Shannon divergence], largest first; empty when head counts differ. */
+  change: Array<[number, number, number]>;
+}
+
+/** The `_head_stats` trait: head_stats() of the shown stack as columns; null where a statistic does not apply. */
+export interface HeadStatsPayload {
+  stack: string;
+  /** The `_data` version the page asked for. */
+  version: number;
+  /** One line: what each depth mostly does. */
+  summary: string;
+  columns: {
+    layer: number[];
+    head: number[];
+    entropy: Array<number | null>;
+    distance: Array<number | null>;
+    self: Array<number | null>;
+    previous: Array<number | null>;
+    next: Array<number | null>;
+    special: Array<number | null>;
+    pattern: string[];
+  };
 }
 
 /** No message from Python carries more buffer bytes than this (hosted notebooks drop larger ones). */
@@ -52,6 +85,8 @@ export interface LayerMessage {
   shape: number[];
   start: number;
   stop: number;
+  /** "compare" for layers of the `_compare` payload; absent for `_data`. */
+  source?: "compare";
 }
 
 /**
@@ -92,6 +127,11 @@ export type KernelMessage = LayerMessage | RefusedMessage | QueriesMessage;
 export type PageMessage =
   | { type: "layers"; version: number; stack: string; layers: number[] }
   | { type: "qk"; version: number; stack: string; layer: number; head: number }
-  | { type: "run"; request: number; sentence?: string; sentence_b?: string; target?: string; model?: string };
+  | { type: "run"; request: number; sentence?: string; sentence_b?: string; target?: string; model?: string }
+  /** A second model among `models` ("" stops comparing); answered like a run, via `_request`. */
+  | { type: "compare"; request: number; model: string }
+  /** Layers of the comparison's stack "a" or "b"; answered with layer messages whose `source` is "compare". */
+  | { type: "compare_layers"; version: number; stack: string; layers: number[] }
+  | { type: "head_stats"; version: number; stack: string };
 
 export const QUANT_LEVELS = 255;

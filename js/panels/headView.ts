@@ -1,7 +1,7 @@
 import { prepareCanvas } from "../shared/canvas";
 import { headColor } from "../shared/colors";
 import { el, on } from "../shared/dom";
-import { missingLayerText, tokenLabel } from "../shared/format";
+import { missingLayerText, tokenLabel, withAnalysisCaption } from "../shared/format";
 import { createRepaint } from "../shared/repaint";
 import type { LayerView, View } from "../state/view";
 import type { Hover, ViewState } from "../state/viewState";
@@ -189,7 +189,7 @@ export function createHeadView(context: PanelContext): Panel {
     renderLabels(right, layer.cols, stack.cols, stack.colSpecial, "col", labelWindow, marked);
 
     const heads = state.heads.filter((head) => head < stack.nHeads);
-    caption.textContent = captionText(state, stack.nHeads, heads.length, layer.ready);
+    caption.textContent = withAnalysisCaption(captionText(state, stack.nHeads, heads.length, layer.ready), state.data, stack.name, layer.layer);
     const width = measured.width || middle.clientWidth || 120;
     const hover = hoverPosition(state.hover, view);
     // The lines depend on these only: a pending run, a focus click or a busy kernel leaves the canvas as it is.

@@ -1,6 +1,6 @@
 import type { Theme } from "../shared/colors";
 import { setText } from "../shared/dom";
-import { missingLayerText, percent, precise, tokenLabel } from "../shared/format";
+import { missingLayerText, percent, precise, tokenLabel, withAnalysisCaption } from "../shared/format";
 import { Raster, type CellWindow } from "../shared/raster";
 import { createRepaint } from "../shared/repaint";
 import type { LayerView, View } from "../state/view";
@@ -143,6 +143,7 @@ export function createHeatmap(context: PanelContext): Panel {
     let caption = layer.ready ? heatmapCaption(layer.layer, heads, stack.nHeads) : missingLayerText(layer.layer, state.layersUnanswered);
     if (rows !== cols || stack.rows !== stack.cols) caption += ` · ${rows} × ${cols}`;
     if (stack.causal) caption += " · causal: each token sees only itself and earlier tokens";
+    caption = withAnalysisCaption(caption, state.data, stack.name, layer.layer);
     const dpr = Math.max(1, globalThis.devicePixelRatio || 1);
     return { layer, view, theme: context.theme(), shape, heads, caption, dpr };
   }

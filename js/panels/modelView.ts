@@ -2,10 +2,12 @@ import { prepareCanvas } from "../shared/canvas";
 import { headColor, type Theme } from "../shared/colors";
 import { createRepaint } from "../shared/repaint";
 import { el, on, setText } from "../shared/dom";
+import { withAnalysisCaption } from "../shared/format";
 import { applyMask, binOf, hatchPattern, paintValues, Raster, rgb, weightTable } from "../shared/raster";
 import { createTooltip } from "../shared/tooltip";
 import type { LayerView, View } from "../state/view";
 import type { ViewState } from "../state/viewState";
+import { headPatterns, PATTERN_BADGES } from "../shared/patterns";
 import { causalMaskStart } from "./heatmap";
 import type { Panel, PanelContext } from "./panel";
 import { panelTitle } from "../shared/snapshot";
@@ -77,6 +79,18 @@ export function thumbnailValues(
   return out;
 }
 
+/** Badge each thumbnail with its head's pattern from head_stats() (issue #10); none for "other" or unknown. */
+function markPatterns(buttons: HTMLButtonElement[][], patterns: Map<string, string>): void {
+  buttons.forEach((row, layer) =>
+    row.forEach((button, head) => {
+      const pattern = patterns.get(`${layer}:${head}`) ?? "";
+      if ((button.dataset.pattern ?? "") === pattern) return;
+      button.dataset.pattern = pattern;
+      setText(button, PATTERN_BADGES[pattern] ?? "");
+    }),
+  );
+}
+
 /** The thumbnail size in CSS pixels for a panel `width` wide showing `heads` columns. */
 export function thumbnailSize(width: number, heads: number): number {
   const available = width - HEADER - GAP * Math.max(1, heads);
@@ -132,7 +146,8 @@ export function createModelView(context: PanelContext): Panel {
   const showTip = (button: HTMLElement) => {
     const box = button.getBoundingClientRect();
     const host = element.getBoundingClientRect();
-    tooltip.show([`layer ${button.dataset.layer} · head ${button.dataset.head}`], box.left - host.left + box.width / 2 - 14, box.bottom - host.top - 14);
+    const pattern = button.dataset.pattern ? ` · ${button.dataset.pattern}` : "";
+    tooltip.show([`layer ${button.dataset.layer} · head ${button.dataset.head}${pattern}`], box.left - host.left + box.width / 2 - 14, box.bottom - host.top - 14);
   };
   const cleanups = [
     on(grid, "click", (event) => {
@@ -197,15 +212,17 @@ export function createModelView(context: PanelContext): Panel {
       rowKeys.length = 0;
     }
 
-    const inputs = [cacheKey, gridKey, current.layer, state.heads.join(","), outRows, outCols, state.dataRevision, theme.dark, theme.background, theme.muted].join("|");
+    const stats = state.headStats ? `${state.headStats.version}:${state.headStats.stack}` : ""; // pattern badges arrive later
+    const inputs = [cacheKey, gridKey, current.layer, state.heads.join(","), outRows, outCols, state.dataRevision, theme.dark, theme.background, theme.muted, stats].join("|");
     if (inputs === paintKey && !fresh) return;
     paintKey = inputs;
     fresh = false;
     const heads = new Set(state.heads);
     const selectedLayer = current.layer;
     const kind = state.data.stacks.size > 1 ? `${stack.name} attention · ` : "";
-    setText(caption, `${kind}${stack.nLayers} layers × ${stack.nHeads} heads over ${R} × ${C} tokens, each scaled to its own largest weight · click one to show it above`);
+    setText(caption, withAnalysisCaption(`${kind}${stack.nLayers} layers × ${stack.nHeads} heads over ${R} × ${C} ${state.data.granularity === "words" ? "words" : "tokens"}, each scaled to its own largest weight · click one to show it above`, state.data, stack.name, null));
     layerHeaders.forEach((header, layer) => header.classList.toggle("is-current", layer === selectedLayer));
+    markPatterns(buttons, headPatterns(state.headStats, stack.name));
     headHeaders.forEach((header, head) => header.classList.toggle("is-selected", heads.has(head)));
     buttons.forEach((row, layer) =>
       row.forEach((button, head) => {

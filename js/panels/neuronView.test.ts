@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { HeadQueries } from "../data/queries";
-import { cellWidth, neuronLayout } from "./neuronView";
+import { ViewDeriver } from "../state/view";
+import { makeContext, makeData, makeState, mount, randomWeights } from "../testing/fixtures";
+import { cellWidth, createNeuronView, neuronLayout } from "./neuronView";
 
 /** A head with known vectors: 3 tokens, 2 dimensions, a causal mask as models build it. */
 function head(bias: boolean): HeadQueries {
@@ -71,5 +73,15 @@ describe("HeadQueries", () => {
     const header = { type: "qk" as const, version: 1, stack: "self", layer: 0, head: 0, key_head: 0, scale: 1, rows: -1, cols: 2, d_head: 4 };
     expect(() => HeadQueries.fromHeader(header)).toThrow(/unexpected size/);
     expect(() => HeadQueries.fromHeader({ ...header, rows: 2, scale: Number.NaN })).toThrow(/finite scale/);
+  });
+});
+
+describe("the neuron view over words", () => {
+  it("does not explain a word as if it were one word piece: it asks to switch words off", () => {
+    const data = makeData({ weights: randomWeights(1, 2, 4, 4, { seed: 4 }) });
+    const state = makeState(data, { neuronOpen: true, granularity: "words", focus: 1 });
+    const panel = mount(createNeuronView(makeContext()), state, new ViewDeriver().derive(state));
+    expect(panel.element.querySelector("[data-testid=neuron-caption]")?.textContent).toContain("switch “Words” off");
+    panel.destroy();
   });
 });

@@ -84,6 +84,8 @@ export function cellWidth(dHead: number): number {
 function queryRow(state: Readonly<ViewState>, view: View): number | string {
   const stack = view.stack;
   if (!stack) return "No attention to show.";
+  // Queries and keys belong to word pieces: a word's row has no one query (focus indexes words then).
+  if (state.granularity === "words") return "The neuron view explains word pieces: switch “Words” off to see a token's query and keys.";
   if (state.focus === null) return "Click a token to see its query and the keys it meets.";
   const selfAttention = stack.nRows === stack.nCols && stack.name !== "cross";
   if (state.direction !== "attends_to" && !selfAttention) return "Switch to “attends to”: the neuron view explains a query row.";
@@ -201,7 +203,7 @@ export function createNeuronView(context: PanelContext): Panel {
       drawnKey = key;
       const layout = neuronLayout(queries, row, cols, sorted);
       shown = { layout, queries, tokens: stack.cols, queryToken: stack.rows[row] ?? "" };
-      setText(caption, captionText(queries, stack.rows[row] ?? "", state.layer));
+      setText(caption, captionText(queries, stack.rows[row] ?? "", state.layer) + rolloutNote(state));
       drawLabels(labels, shown.layout, shown.tokens, shown.queryToken);
       drawNumbers(numbers, shown.layout, theme);
       drawCells(canvas, shown.layout, queries, theme);
@@ -231,6 +233,11 @@ function captionText(queries: HeadQueries, token: string, layer: number): string
   const keyHead = queries.keyHead !== queries.head ? ` (key head ${queries.keyHead})` : "";
   const bias = queries.bias ? " + bias (mask, position)" : "";
   return `Layer ${layer}, head ${queries.head}${keyHead}: query “${tokenLabel(token)}”, ${queries.dHead} dimensions. weight = softmax(q·k × ${scale}${bias}).`;
+}
+
+/** With rollout on, the other panels combine layers; the neuron view explains this layer's own softmax. */
+function rolloutNote(state: Readonly<ViewState>): string {
+  return state.combine === "rollout" && state.stack !== "cross" ? " This layer's own attention, not the rollout the other panels show." : "";
 }
 
 /** Which block and dimension a point over the cells is in: the vectors (q and k) or q⊙k. */

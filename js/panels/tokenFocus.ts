@@ -3,7 +3,7 @@ import { prepareCanvas } from "../shared/canvas";
 import type { Theme } from "../shared/colors";
 import { createRepaint } from "../shared/repaint";
 import { el, on, setText } from "../shared/dom";
-import { missingLayerText, percent, precise, tokenLabel } from "../shared/format";
+import { missingLayerText, percent, precise, tokenLabel, withAnalysisCaption } from "../shared/format";
 import { hatchPattern, paintValues, Raster, rgb, weightTable } from "../shared/raster";
 import type { LayerView, View } from "../state/view";
 import type { Direction, Hover, ViewState } from "../state/viewState";
@@ -313,6 +313,7 @@ export function createTokenFocus(context: PanelContext): Panel {
       if (stack.causal) notes.push("Causal: only this token and later ones attend to it.");
     }
     if (target.preview) notes.push("Preview of the hovered token: click to keep it.");
+    if (notes[0]) notes[0] = withAnalysisCaption(notes[0], state.data, stack.name, layer.layer);
     // Only when the text changes: new elements on every hover would make Chromium re-layerise the whole page.
     if (caption.dataset.notes !== notes.join("\n")) {
       caption.dataset.notes = notes.join("\n");

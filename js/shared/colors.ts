@@ -49,6 +49,14 @@ export function weightColormap(theme: Theme): (t: number) => string {
   return theme.dark ? interpolateInferno : interpolateBlues;
 }
 
+/**
+ * The diverging colormap for differences (A − B) on a symmetric scale: t = 0 is
+ * −scale (B larger, blue), 0.5 is no difference (neutral), 1 is +scale (A larger, red).
+ */
+export function differenceColormap(t: number): string {
+  return interpolateRdBu(1 - t);
+}
+
 /** A colormap as 256 RGB triples, for filling ImageData fast. */
 export function colormapTable(colormap: (t: number) => string): Uint8ClampedArray {
   const table = new Uint8ClampedArray(256 * 3);

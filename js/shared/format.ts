@@ -37,3 +37,25 @@ export function precise(weight: number): string {
 export function percentTick(value: number): string {
   return `${Number((value * 100).toPrecision(3))}%`;
 }
+
+/**
+ * What the values are when they are not raw token attention (issue #10), for
+ * every panel's caption: "Rollout of layers 0–3 · words". Empty for raw tokens.
+ * Cross-attention is never combined: rollout needs the same tokens on both axes.
+ */
+export function analysisCaption(data: { combine: string; granularity: string } | null, stackName: string, layer: number | null): string {
+  if (!data) return "";
+  const parts: string[] = [];
+  if (data.combine === "rollout" && stackName !== "cross") {
+    // null: a view of every layer (the model view), each combined with the layers below it.
+    parts.push(layer === null ? "Rollout up to each layer" : layer === 0 ? "Rollout of layer 0" : `Rollout of layers 0–${layer}`);
+  }
+  if (data.granularity === "words") parts.push(parts.length ? "words" : "Words");
+  return parts.join(" · ");
+}
+
+/** `text` with the analysis caption in front, when there is one. */
+export function withAnalysisCaption(text: string, data: { combine: string; granularity: string } | null, stackName: string, layer: number | null): string {
+  const prefix = analysisCaption(data, stackName, layer);
+  return prefix ? `${prefix} · ${text}` : text;
+}

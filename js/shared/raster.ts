@@ -1,4 +1,4 @@
-import { colormapTable, parseColor, weightColormap, type Theme } from "./colors";
+import { colormapTable, differenceColormap, parseColor, weightColormap, type Theme } from "./colors";
 
 /**
  * Matrices as pixels: max-pooling a window of a row-major matrix down to screen
@@ -104,7 +104,30 @@ export function paintValues(
   }
 }
 
+/**
+ * Colour signed values on a symmetric scale into RGBA pixels: −scale, 0 and
+ * +scale take the first, middle and last of the table's 256 colours.
+ */
+export function paintDifferences(values: ArrayLike<number>, count: number, scale: number, table: Uint8ClampedArray, pixels: Uint8ClampedArray): void {
+  const k = scale > 0 ? 127.5 / scale : 0;
+  for (let i = 0; i < count; i++) {
+    const t = Math.min(255, Math.max(0, Math.round(127.5 + values[i]! * k))) * 3;
+    const p = i * 4;
+    pixels[p] = table[t]!;
+    pixels[p + 1] = table[t + 1]!;
+    pixels[p + 2] = table[t + 2]!;
+    pixels[p + 3] = 255;
+  }
+}
+
 const tables = new Map<(t: number) => string, Uint8ClampedArray>();
+
+/** The difference colormap as 256 RGB triples, built once. */
+export function differenceTable(): Uint8ClampedArray {
+  let table = tables.get(differenceColormap);
+  if (!table) tables.set(differenceColormap, (table = colormapTable(differenceColormap)));
+  return table;
+}
 
 /** The weight colormap of a theme as 256 RGB triples, built once per colormap. */
 export function weightTable(theme: Theme): Uint8ClampedArray {

@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { createStore } from "../state/store";
 import { connect } from "../state/sync";
 import { initialViewState, type ViewState } from "../state/viewState";
-import { makePayload, randomWeights } from "../testing/fixtures";
+import { createAnalysisBar } from "../panels/analysisBar";
+import { ViewDeriver } from "../state/view";
+import { makeContext, makePayload, mount, randomWeights } from "../testing/fixtures";
 import { StaticModel } from "./staticModel";
 
 describe("StaticModel", () => {
@@ -29,5 +31,26 @@ describe("StaticModel", () => {
     expect([store.get().layer, store.get().focus, model.get("layer"), model.get("focus")]).toEqual([2, 3, 2, 3]);
     expect(store.get().data?.stack("self").missingLayers()).toEqual([]);
     expect(store.get().hasModel).toBe(false);
+  });
+
+  it("keeps a saved file's rollout and words as saved: the toggles are pressed and cannot be clicked", () => {
+    const payload = { ...makePayload({ weights: randomWeights(2, 2, 3, 3, { seed: 2 }) }), combine: "rollout", granularity: "words" };
+    const model = new StaticModel({ stack: "self", layer: 0, heads: [0, 1], combine: "rollout", granularity: "words", _data: payload, _static: true,
+      models: [], model: "saved", compare_to: "", has_model: false });
+    const store = createStore<ViewState>(initialViewState, () => {});
+    connect(model.asAnyModel(), store);
+    store.flush();
+    const state = store.get();
+    expect(state.savedFile).toBe(true);
+    const context = makeContext();
+    const bar = mount(createAnalysisBar(context), state, new ViewDeriver().derive(state));
+    const combine = bar.element.querySelector<HTMLButtonElement>("[data-testid=combine-toggle]")!;
+    const words = bar.element.querySelector<HTMLButtonElement>("[data-testid=granularity-toggle]")!;
+    expect([combine.getAttribute("aria-pressed"), words.getAttribute("aria-pressed")]).toEqual(["true", "true"]);
+    expect([combine.disabled, words.disabled]).toEqual([true, true]);
+    expect(combine.title).toContain("fixed when this file was saved");
+    combine.click();
+    expect(context.actions.update).not.toHaveBeenCalled();
+    bar.destroy();
   });
 });

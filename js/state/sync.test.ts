@@ -19,12 +19,12 @@ function setUp(payload: Payload, traits: Record<string, unknown> = {}) {
 }
 
 /** Python's answer to a layer request, in messages of `rowsPerMessage` of the layer's 2 × 4 flat rows. */
-function layerReplies(version: number, layer: number, rowsPerMessage = 8): Array<[LayerMessage, DataView[]]> {
+function layerReplies(version: number, layer: number, rowsPerMessage = 8, extra: Partial<LayerMessage> = {}): Array<[LayerMessage, DataView[]]> {
   const { codes, scales } = encodeLayer(WEIGHTS[layer]!);
   const replies: Array<[LayerMessage, DataView[]]> = [];
   for (let start = 0; start < 8; start += rowsPerMessage) {
     const stop = Math.min(8, start + rowsPerMessage);
-    const message: LayerMessage = { type: "layer", version, stack: "self", layer, dtype: "uint8", shape: [2, 4, 4], start, stop };
+    const message: LayerMessage = { type: "layer", version, stack: "self", layer, dtype: "uint8", shape: [2, 4, 4], start, stop, ...extra };
     const chunk = codes.slice(start * 4, stop * 4);
     const chunkScales = scales.slice(start, stop);
     replies.push([message, [new DataView(chunk.buffer), new DataView(chunkScales.buffer)]]);
@@ -188,18 +188,19 @@ describe("connect", () => {
 
   it("fetches the shown layer first, then the rest one at a time", () => {
     const { model, store } = setUp(makePayload({ weights: WEIGHTS, missing: [0, 1, 2] }, 5), { layer: 1 });
-    expect(model.sent).toEqual([{ type: "layers", version: 5, stack: "self", layers: [1] }]);
+    const layerRequests = () => model.sent.filter((message) => message.type === "layers");
+    expect(layerRequests()).toEqual([{ type: "layers", version: 5, stack: "self", layers: [1] }]);
 
     model.pythonSends(...layerReply(5, 1));
     store.flush();
     expect(store.get().data?.stack("self").hasLayer(1)).toBe(true);
-    expect(model.sent.at(-1)).toEqual({ type: "layers", version: 5, stack: "self", layers: [0] });
+    expect(layerRequests().at(-1)).toEqual({ type: "layers", version: 5, stack: "self", layers: [0] });
 
     model.pythonSends(...layerReply(5, 0));
     model.pythonSends(...layerReply(5, 2));
     store.flush();
     expect(store.get().data?.stack("self").missingLayers()).toEqual([]);
-    expect(model.sent).toHaveLength(3);
+    expect(layerRequests()).toHaveLength(3);
   });
 
   it("reassembles a layer sent in several messages, with the scales each part brings", () => {
@@ -211,7 +212,7 @@ describe("connect", () => {
     expect(parts).toHaveLength(3);
     for (const part of parts.slice(0, 2)) model.pythonSends(...part);
     expect(store.get().data?.stack("self").hasLayer(1)).toBe(false);
-    expect(model.sent).toHaveLength(1); // no new request before the answer's last part
+    expect(model.sent.filter((message) => message.type === "layers")).toHaveLength(1); // no new request before the answer's last part
     model.pythonSends(...parts[2]!);
     store.flush();
     const stack = store.get().data!.stack("self");
@@ -287,5 +288,77 @@ describe("connect", () => {
     expect(model.listeners()).toBeGreaterThan(0);
     disconnect();
     expect(model.listeners()).toBe(0);
+  });
+});
+
+describe("analysis traits (issue #10)", () => {
+  it("syncs the toggles both ways, decodes the comparison and asks Python for a second model", () => {
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }), { combine: "none", granularity: "tokens", compare_to: "" });
+    actions.update({ combine: "rollout", granularity: "words" });
+    expect(model.saved.at(-1)).toEqual({ combine: "rollout", granularity: "words" });
+
+    model.pythonSets("combine", "none");
+    store.flush();
+    expect(store.get().combine).toBe("none");
+
+    actions.compare("tuned");
+    expect(model.sent.at(-1)).toEqual({ type: "compare", request: 1, model: "tuned" });
+    expect(store.get().pending).toBe(true);
+    const ab = makePayload([{ weights: WEIGHTS, name: "a" }, { weights: WEIGHTS, name: "b" }], 2);
+    model.pythonSets("_compare", { ...ab, model: "tuned", level: "tokens", caption: "", layer_map: [0, 1, 2], change: [] });
+    store.flush();
+    expect(store.get().compare).toBeNull(); // held back until Python answers the request
+    model.pythonSets("_request", 1);
+    store.flush();
+    expect(store.get().compare?.model).toBe("tuned");
+    expect(store.get().pending).toBe(false);
+
+    model.pythonSets("_compare", {});
+    store.flush();
+    expect(store.get().compare).toBeNull();
+  });
+
+  it("fetches the comparison's shown layers on demand, in parts, apart from _data's layers", () => {
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }, 4));
+    const ab = makePayload([{ weights: WEIGHTS, name: "a", missing: [0, 1, 2] }, { weights: WEIGHTS, name: "b", missing: [0, 1, 2] }], 9);
+    model.pythonSets("_compare", { ...ab, model: "tuned", level: "tokens", caption: "", layer_map: [0, 2, 2], change: [] });
+    store.flush();
+    const asked = () => model.sent.filter((message) => message.type === "compare_layers");
+    expect(asked()).toEqual([{ type: "compare_layers", version: 9, stack: "a", layers: [0] }]);
+    const [first, second] = layerReplies(9, 0, 4, { stack: "a", source: "compare" });
+    model.pythonSends(...first!);
+    store.flush();
+    expect(store.get().compare!.a.hasLayer(0)).toBe(false); // half a layer is not a layer
+    expect(asked()).toHaveLength(1);
+    model.pythonSends(...second!);
+    store.flush();
+    expect(store.get().compare!.a.hasLayer(0)).toBe(true);
+    expect(store.get().data!.stack("self").hasLayer(0)).toBe(true); // _data is untouched by compare layers
+    expect(asked().at(-1)).toEqual({ type: "compare_layers", version: 9, stack: "b", layers: [0] });
+    model.pythonSends(...layerReply(9, 0).map((part, index) => (index === 0 ? { ...(part as LayerMessage), stack: "b", source: "compare" } : part)) as [LayerMessage, DataView[]]);
+    store.flush();
+    const compare = store.get().compare!;
+    expect(Math.abs(compare.b.value(0, 1, 2, 3) - WEIGHTS[0]![1]![2]![3]!)).toBeLessThanOrEqual(1 / 255);
+    const revision = store.get().compareRevision;
+    expect(revision).toBeGreaterThan(0);
+    actions.update({ layer: 1 }); // A's layer 1 meets B's layer 2: only those are asked for
+    store.flush();
+    expect(asked().at(-1)).toEqual({ type: "compare_layers", version: 9, stack: "a", layers: [1] });
+    model.pythonSends(...layerReplies(9, 1, 8, { stack: "a", source: "compare" })[0]!);
+    store.flush();
+    expect(asked().at(-1)).toEqual({ type: "compare_layers", version: 9, stack: "b", layers: [2] });
+  });
+
+  it("asks Python for head statistics once per data version and stack", () => {
+    const { model, store, actions } = setUp(makePayload({ weights: WEIGHTS }, 4));
+    const asked = () => model.sent.filter((message) => message.type === "head_stats");
+    expect(asked()).toEqual([{ type: "head_stats", version: 4, stack: "self" }]);
+    actions.update({ layer: 2 });
+    store.flush();
+    expect(asked()).toHaveLength(1);
+    model.pythonSets("_head_stats", { stack: "self", version: 4, summary: "", columns: {} });
+    model.pythonSets("_data", makePayload({ weights: WEIGHTS }, 5));
+    store.flush();
+    expect(asked().at(-1)).toEqual({ type: "head_stats", version: 5, stack: "self" });
   });
 });

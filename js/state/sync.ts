@@ -1,7 +1,9 @@
 import type { AnyModel } from "@anywidget/types";
 import { AttentionData } from "../data/attention";
 import { toDataView } from "../data/decode";
+import { decodeCompare } from "../data/compare";
 import type { KernelMessage, PageMessage, Payload } from "../data/protocol";
+import { CompareFetcher } from "./compareFetcher";
 import { LATE_MS, lateTimer } from "./late";
 import type { Store } from "./store";
 import type { ViewState } from "./viewState";
@@ -26,6 +28,10 @@ const TRAITS = {
   error: "error",
   notes: "notes",
   shapes: "shapes",
+  combine: "combine",
+  granularity: "granularity",
+  compareTo: "compare_to",
+  headStats: "_head_stats",
   neuronOpen: "neuron_view",
 } as const satisfies Partial<Record<keyof ViewState, string>>;
 
@@ -44,6 +50,8 @@ export interface Actions {
   /** Change view state; keys with a Python twin are sent to the kernel. */
   update(patch: SyncedPatch & Partial<Pick<ViewState, "hover">>): void;
   run(request: RunRequest): void;
+  /** Ask Python to compare with a second model among `models` ("" to stop); answered like a run, via `_request`. */
+  compare(model: string): void;
 }
 
 // The model's state, read loosely: traits are validated in Python.
@@ -102,17 +110,27 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
       store.set(patch);
     });
   }
-  store.set({ ...readTraits(), ...readData() });
+  let comparedPayload: unknown = undefined; // the `_compare` object last decoded
+  const readCompare = (): Partial<ViewState> => {
+    const payload = model.get("_compare");
+    if (payload === comparedPayload) return {};
+    comparedPayload = payload;
+    return decodeCompare(payload);
+  };
+  store.set({ ...readTraits(), ...readData(), ...readCompare(), savedFile: model.get("_static") === true });
   listen("change:_data", () => {
     if (awaiting !== null) return;
     late.stop();
     store.set({ ...readData(), pending: false });
   });
+  listen("change:_compare", () => {
+    if (awaiting === null) store.set(readCompare());
+  });
   listen("change:_request", () => {
     if (awaiting === null || model.get("_request") !== awaiting) return;
     awaiting = null;
     late.stop();
-    store.set({ ...readTraits(), ...readData(), pending: false });
+    store.set({ ...readTraits(), ...readData(), ...readCompare(), pending: false });
     // Echo the answer from the page: hosts that re-run the cells reading a widget only on
     // changes made in its page (marimo) then re-run them with the new input.
     model.set("page_runs", model.get("_request"));
@@ -127,13 +145,30 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
   };
   cleanups.push(() => clearTimeout(noticeTimer));
 
+  cleanups.push(store.subscribe(() => askHeadStats()));
+  let statsAsked = "";
+  /** Head statistics are Python's to compute, once per input and stack, after the page has its data. */
+  const askHeadStats = () => {
+    const { data, stack, headStats } = store.get();
+    if (!data) return;
+    const key = `${data.version}|${stack}`;
+    if (key === statsAsked || (headStats?.version === data.version && headStats.stack === stack)) return;
+    statsAsked = key;
+    const message: PageMessage = { type: "head_stats", version: data.version, stack: data.stack(stack).name };
+    model.send(message);
+  };
+
   const fetcher = new LayerFetcher(model, store);
+  const compareFetcher = new CompareFetcher(model, store);
   listen("msg:custom", (content: KernelMessage, buffers: Array<DataView | ArrayBuffer>) => {
     if (content?.type === "refused" && typeof content.message === "string") showNotice(content.message);
+    else if (content?.type === "layer" && content.source === "compare") compareFetcher.receive(content, buffers);
     else fetcher.receive(content, buffers);
   });
   cleanups.push(store.subscribe(() => fetcher.request()), () => fetcher.stopWaiting());
   fetcher.request();
+  cleanups.push(store.subscribe(() => compareFetcher.request()));
+  compareFetcher.request();
 
   const actions: Actions = {
     update(patch) {
@@ -156,6 +191,13 @@ export function connect(model: Model, store: Store<ViewState>): { actions: Actio
       if (request.model !== undefined) message.model = request.model;
       awaiting = lastRequest;
       late.start(); // `pending` is drawn only if the answer is late
+      model.send(message);
+    },
+    compare(modelName) {
+      lastRequest = Math.max(lastRequest, Number(model.get("_request")) || 0) + 1;
+      const message: PageMessage = { type: "compare", request: lastRequest, model: modelName };
+      awaiting = lastRequest;
+      store.set({ pending: true });
       model.send(message);
     },
   };

@@ -1,4 +1,6 @@
 import type { AttentionData } from "../data/attention";
+import type { CompareData } from "../data/compare";
+import type { HeadStatsPayload } from "../data/protocol";
 import type { HeadQueries } from "../data/queries";
 
 export type Direction = "attends_to" | "attended_by";
@@ -39,6 +41,16 @@ export interface ViewState {
   notice: string;
   notes: string[];
   shapes: Record<string, number[]>;
+  /** Issue #10: rollout or raw, tokens or words, a second model, head statistics. */
+  combine: "none" | "rollout";
+  granularity: "tokens" | "words";
+  compareTo: string;
+  compare: CompareData | null;
+  /** Bumped when a layer of the comparison arrives (they come on demand, under 1 MiB per message). */
+  compareRevision: number;
+  headStats: HeadStatsPayload | null;
+  /** A saved file (no kernel): rollout and words stay as saved, nobody could recompute them. */
+  savedFile: boolean;
   /** The neuron view is open (Python's `neuron_view`). */
   neuronOpen: boolean;
   /** The shown head's queries and keys, once every block has arrived; set by state/queries.ts. */
@@ -71,6 +83,13 @@ export const initialViewState: ViewState = {
   notice: "",
   notes: [],
   shapes: {},
+  combine: "none",
+  granularity: "tokens",
+  compareTo: "",
+  compare: null,
+  compareRevision: 0,
+  headStats: null,
+  savedFile: false,
   neuronOpen: false,
   queries: null,
   queriesError: "",

@@ -154,8 +154,10 @@ export function randomWeights(layers: number, heads: number, rows: number, cols 
 export const lightTheme: Theme = { dark: false, foreground: "#1f2328", muted: "#6e7781", background: "#ffffff", accent: "#0969da" };
 
 /** A panel context whose actions are spies; `update` also records the patches. */
-export function makeContext(theme: Theme = lightTheme): PanelContext & { actions: Actions & { update: ReturnType<typeof vi.fn>; run: ReturnType<typeof vi.fn> } } {
-  return { actions: { update: vi.fn(), run: vi.fn() }, theme: () => theme };
+export function makeContext(
+  theme: Theme = lightTheme,
+): PanelContext & { actions: Actions & { update: ReturnType<typeof vi.fn>; run: ReturnType<typeof vi.fn>; compare: ReturnType<typeof vi.fn> } } {
+  return { actions: { update: vi.fn(), run: vi.fn(), compare: vi.fn() }, theme: () => theme };
 }
 
 /** Create a panel, attach it to the document and draw it once. */

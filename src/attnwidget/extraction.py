@@ -94,7 +94,7 @@ def _extract_self_attention(
         output = loaded.model(**encoded, output_attentions=True, output_hidden_states=True)
     tokens = loaded.tokenizer.convert_ids_to_tokens(input_ids[0].tolist())
     b_start = _sentence_b_start(encoded) if sentence_b is not None else None
-    stack = _self_stack(SELF, stack_layers(output.attentions, loaded.name), tokens, special, b_start)
+    stack = _self_stack(SELF, stack_layers(output.attentions, loaded.name), tokens, special, b_start, token_word_ids(encoded))
     shapes = {
         "input_ids": list(input_ids.shape),
         **_output_shapes(output, ("last_hidden_state", "logits")),
@@ -152,11 +152,12 @@ def _extract_encoder_decoder(
         col_tokens=source_tokens,
         row_special=target_special,
         col_special=source_special,
+        col_word_ids=token_word_ids(encoded),
     )
     encoder_attention = stack_layers(output.encoder_attentions, loaded.name)
     decoder_attention = stack_layers(output.decoder_attentions, loaded.name)
     stacks = {
-        ENCODER: _self_stack(ENCODER, encoder_attention, source_tokens, source_special),
+        ENCODER: _self_stack(ENCODER, encoder_attention, source_tokens, source_special, word_ids=token_word_ids(encoded)),
         DECODER: _self_stack(DECODER, decoder_attention, target_tokens, target_special),
         CROSS: cross,
     }
@@ -263,7 +264,12 @@ def _tokenize(
 
 
 def _self_stack(
-    name: str, layers: tuple[np.ndarray, ...], tokens: list[str], special: list[bool], b_start: int | None = None
+    name: str,
+    layers: tuple[np.ndarray, ...],
+    tokens: list[str],
+    special: list[bool],
+    b_start: int | None = None,
+    word_ids: list[int | None] | None = None,
 ) -> AttentionStack:
     """A stack whose rows and columns are the same tokens."""
     return AttentionStack(
@@ -276,6 +282,8 @@ def _self_stack(
         causal=len(tokens) > 1 and is_causal(layers),
         row_b_start=b_start,
         col_b_start=b_start,
+        row_word_ids=word_ids,
+        col_word_ids=word_ids,
     )
 
 
@@ -378,6 +386,20 @@ def _human_bytes(count: int) -> str:
         if count >= size:
             return f"{count / size:.1f} {unit}"
     return f"{count} bytes"
+
+
+def token_word_ids(encoded: Any) -> list[int | None] | None:
+    """Each token's word from a fast tokenizer, unique across a pair; None from a slow tokenizer.
+
+    ``word_ids()`` restarts at 0 for sentence B, so B's words are numbered after A's.
+    """
+    try:
+        words = encoded.word_ids(0)
+        sequences = encoded.sequence_ids(0)
+    except ValueError:  # a slow tokenizer keeps no alignment
+        return None
+    offset = 1 + max((word for word, sequence in zip(words, sequences) if word is not None and sequence == 0), default=-1)
+    return [None if word is None else word + (offset if sequence == 1 else 0) for word, sequence in zip(words, sequences)]
 
 
 def _sentence_b_start(encoded: Any) -> int | None:

@@ -4,10 +4,11 @@ The page is an untrusted peer. A state update may change only the view state and
 ``page_runs`` (``validation.PAGE_SETTABLE``) and only to values the rules accept; anything else
 is sent back (the page snaps back) with a ``refused`` message it shows. Messages
 are ``layers`` requests (answered at most once per layer, in parts under
-``payload.MAX_MESSAGE_BYTES``), ``run`` requests (answered with their id in
-``_request``, or with ``error``) and the neuron view's ``qk`` requests (one head's
-queries and keys in row blocks under the same bound, see ``neuron.py``); malformed
-ones are ignored with one log line.
+``payload.MAX_MESSAGE_BYTES``), ``run`` and ``compare`` requests (answered with
+their id in ``_request``, or with ``error``), ``compare_layers`` (like ``layers``,
+for the comparison), ``head_stats`` (answered in ``_head_stats``) and the neuron view's
+``qk`` requests (one head's queries and keys in row blocks under the same bound, see
+``neuron.py``); malformed ones are ignored with one log line.
 Nothing the page sends raises into the kernel.
 
 This mixin is glue for :class:`attnwidget.widget.AttentionWidget`, whose traits
@@ -42,6 +43,18 @@ class PageSide:
             return
         if self._encoded is None:
             return
+        # combine and granularity first: focus and the rest are checked against the tokens or words they lead to.
+        display = {name: value for name, value in sync_data.items() if name in rules.DISPLAY_SETTINGS}
+        rest = {name: value for name, value in sync_data.items() if name not in rules.DISPLAY_SETTINGS}
+        refused: dict[str, str] = {}
+        for patch in (display, rest):
+            if patch:
+                refused.update(self._apply_page_patch(patch))
+        if refused:
+            self._refuse(refused)
+
+    def _apply_page_patch(self, sync_data: dict) -> dict[str, str]:
+        """Apply the values the rules accept; returns the refusals (name -> reason)."""
         accepted, refused = rules.check_page_patch(
             sync_data, stacks=self._stack_shapes(), stack=self.stack, direction=self.direction, answered=self._request
         )
@@ -52,8 +65,7 @@ class PageSide:
                 super().set_state({name: sync_data[name] for name in accepted})
             except t.TraitError as error:  # cannot happen after the check above; never let the page desync
                 refused.update({name: str(error) for name in accepted})
-        if refused:
-            self._refuse(refused)
+        return refused
 
     def _refuse(self, refused: dict[str, str]) -> None:
         names = [name for name in refused if name in self.keys]
@@ -70,6 +82,12 @@ class PageSide:
             self._send_layers(content)
         elif kind == "run":
             self._run_from_page(content)
+        elif kind == "compare":
+            self._compare_from_page(content)
+        elif kind == "compare_layers":
+            self._send_compare_layers(content)
+        elif kind == "head_stats":
+            self._send_head_stats(content)
         elif kind == "qk":
             self._send_queries(content)
         else:
@@ -139,6 +157,49 @@ class PageSide:
             self._commit(prepared, request=request)
         except Exception as error:  # noqa: BLE001 - the page waits for an answer: it must get one
             self._answer(request, _describe(error))
+
+    def _compare_from_page(self, content: dict) -> None:
+        """A second model chosen in the page, among ``models`` ("" stops comparing). Answered
+        like a run: `_request` set to its id with the comparison, or with `error`; never raises."""
+        try:
+            request = rules.check_request_id(content.get("request"))
+        except ValueError as error:
+            log.warning("attnwidget: ignored a compare message: %s", error)
+            return
+        try:
+            _, model = rules.check_compare_message(content, self.models)
+            self._start_comparison(model or None, request=request)
+        except KeyboardInterrupt:
+            self._answer(request, "the comparison was interrupted; the last view is kept")
+            raise
+        except Exception as error:  # noqa: BLE001 - the last good view stays; the error says why
+            self._answer(request, _describe(error))
+
+    def _send_compare_layers(self, content: dict) -> None:
+        """Layers of the comparison's A or B, in parts under the message bound, like ``layers``."""
+        encoded = self._compare_encoded
+        if encoded is None:
+            return
+        try:
+            version, stack, layers = rules.check_layer_request(content, encoded.shapes())
+        except ValueError as error:
+            log.warning("attnwidget: ignored a malformed comparison layer request: %s", error)
+            return
+        if version != encoded.version:
+            return
+        for layer in layers:
+            for message, buffers in encoded.layer_messages(stack, layer):
+                self.send({**message, "source": "compare"}, buffers)
+
+    def _send_head_stats(self, content: dict) -> None:
+        """Answer ``{version, stack}`` by setting `_head_stats`; stale requests are dropped."""
+        try:
+            version, stack = rules.check_head_stats_request(content, self._stack_shapes())
+        except ValueError as error:
+            log.warning("attnwidget: ignored a malformed head statistics request: %s", error)
+            return
+        if self._encoded is not None and version == self._encoded.version:
+            self._head_stats = self._head_stats_payload(stack)
 
     def _answer(self, request: int, error: str) -> None:
         with self.hold_sync():

@@ -23,7 +23,7 @@ import numpy as np
 from .encoding import encode_array, quantize_rows, row_scales
 from .result import AttentionStack, Extraction
 from .tokens import display_tokens
-from .validation import replace_lone_surrogates
+from .validation import StackShape, replace_lone_surrogates
 
 MAX_MESSAGE_BYTES = 2**20
 """No message from the kernel carries more buffer bytes than this (1 MiB), unless ``stream=False``."""
@@ -66,18 +66,32 @@ class EncodedExtraction:
         small, then the layer on screen and as many of the following layers as fit
         beside them; the page asks for the rest.
         """
-        if not stream or self.total_values + self.scale_bytes <= EAGER_BYTES:
+        if not stream:
+            return self.payload(None)
+        return self.bounded_payload(self._layers_from(stack, layer))
+
+    def bounded_payload(self, wanted: Iterable[tuple[str, int]]) -> dict:
+        """A payload under :data:`EAGER_BYTES` of buffers: everything if it fits, else the
+        row scales if they are small and as many of the ``wanted`` (stack, layer)s as fit, in order."""
+        if self.total_values + self.scale_bytes <= EAGER_BYTES:
             return self.payload(None)
         with_scales = self.scale_bytes <= INLINE_SCALE_BYTES
         eager: dict[str, list[int]] = {}
         room = EAGER_BYTES - self.scale_bytes
-        for name, index in self._layers_from(stack, layer) if with_scales else ():
+        for name, index in wanted if with_scales else ():
             size = self.extraction.stacks[name].layers[index].size
             if size > room:
                 break
             eager.setdefault(name, []).append(index)
             room -= size
         return self.payload(eager, scales=with_scales)
+
+    def shapes(self) -> dict[str, StackShape]:
+        """Each stack's dimensions, which the rules check page values against."""
+        return {
+            name: StackShape(stack.n_layers, stack.n_heads, len(stack.row_tokens), len(stack.col_tokens))
+            for name, stack in self.extraction.stacks.items()
+        }
 
     def _layers_from(self, stack: str, layer: int) -> Iterator[tuple[str, int]]:
         """Every (stack, layer): the one on screen first, then the rest of its stack, then the other stacks."""

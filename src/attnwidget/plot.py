@@ -27,6 +27,7 @@ from .colormaps import head_colors, hex_to_rgb, weight_colors
 from .tensors import check_indices, extraction_from_tensors
 from .result import AttentionStack
 from .tokens import display_tokens, token_index
+from .views import analysis_caption
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -55,6 +56,19 @@ class AttentionInput:
     layers: Sequence[np.ndarray]
     rows: list[str]
     cols: list[str]
+    # A widget's values may be rollout and/or words (its `combine` and `granularity`); the titles say so.
+    stack: str = "self"
+    combine: str = "none"
+    granularity: str = "tokens"
+
+    def caption(self, layer: int | None) -> str:
+        """What the values of ``layer`` (None: of every layer) are, as the page's captions say it; "" for raw tokens."""
+        return analysis_caption(self.combine, self.granularity, self.stack, layer)
+
+    def titled(self, text: str, layer: int) -> str:
+        """A figure's title with the caption in front."""
+        caption = self.caption(layer)
+        return f"{caption} · {text}" if caption else text
 
     @property
     def n_layers(self) -> int:
@@ -78,8 +92,12 @@ def attention_input(source: Any, tokens: Sequence[str] | None = None, col_tokens
     if isinstance(source, AttentionWidget):
         if tokens is not None or col_tokens is not None:
             raise TypeError("a widget carries its own tokens: pass only the widget")
+        # What the page shows: rollout and/or words when `combine` / `granularity` ask for them.
         labels = display_tokens if source.prettify_tokens else list
-        return AttentionInput(source.extraction.stacks[source.stack].layers, labels(source.tokens), labels(source.col_tokens))
+        shown = source.shown.stacks[source.stack]
+        return AttentionInput(
+            shown.layers, labels(shown.row_tokens), labels(shown.col_tokens), source.stack, source.combine, source.granularity
+        )
     if tokens is None:
         raise TypeError("tokens are required with an attention array")
     stack = extraction_from_tensors(source, list(tokens), col_tokens=None if col_tokens is None else list(col_tokens)).main
@@ -115,7 +133,7 @@ def heatmap(
     _token_ticks(ax, data.cols, "x")
     ax.set_ylabel("from (query)")
     ax.set_xlabel("to (key)")
-    ax.set_title(f"Layer {layer} · {_heads_label(chosen, data.n_heads)}", color=_FRAME[theme]["text"])
+    ax.set_title(data.titled(f"Layer {layer} · {_heads_label(chosen, data.n_heads)}", layer), color=_FRAME[theme]["text"])
     colorbar = figure.colorbar(_weight_scale(theme, largest), ax=ax, fraction=0.046, pad=0.03)
     colorbar.ax.yaxis.set_major_formatter(_percent())
     _style(figure, theme)
@@ -155,7 +173,7 @@ def token_focus(
     ax.xaxis.set_major_formatter(_percent())
     verb = "attends to" if attends_to else "is attended by"
     title = f"What {focus_labels[index]!r} {verb} · layer {layer} · {_heads_label(chosen, data.n_heads)}"
-    ax.set_title(title, color=_FRAME[theme]["text"])
+    ax.set_title(data.titled(title, layer), color=_FRAME[theme]["text"])
     _style(figure, theme)
     return figure
 
@@ -199,7 +217,7 @@ def head_view(
     ax.set_xlim(-0.6, 1.6)
     ax.set_ylim(n_tokens - 0.5, -0.5)
     ax.axis("off")
-    ax.set_title(f"Layer {layer} · {_heads_label(chosen, data.n_heads)}", color=_FRAME[theme]["text"])
+    ax.set_title(data.titled(f"Layer {layer} · {_heads_label(chosen, data.n_heads)}", layer), color=_FRAME[theme]["text"])
     _style(figure, theme)
     return figure
 
@@ -235,6 +253,8 @@ def model_view(
                 ax.set_title(str(head), color=palette[head], fontsize=9, fontweight="bold")
             if j == 0:
                 ax.set_ylabel(str(layer), rotation=0, labelpad=10, fontsize=9)
+    if data.caption(None):
+        figure.suptitle(data.caption(None), color=_FRAME[theme]["text"])
     figure.supxlabel("head", color=_FRAME[theme]["muted"])
     figure.supylabel("layer", color=_FRAME[theme]["muted"])
     _style(figure, theme)

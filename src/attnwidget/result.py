@@ -49,6 +49,11 @@ class AttentionStack:
     # columns (None when the input is a single sentence).
     row_b_start: int | None = None
     col_b_start: int | None = None
+    # Each token's word, as the tokenizer's ``word_ids()`` gives it (unique across a
+    # pair; None for special tokens, which stay words of their own). None when the
+    # tokenizer gave none: words are then guessed from the token strings.
+    row_word_ids: list[int | None] | None = None
+    col_word_ids: list[int | None] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(self.layers))
@@ -66,6 +71,9 @@ class AttentionStack:
                 f"attention of shape {self.shape} does not match {len(self.row_tokens)} row tokens "
                 f"and {len(self.col_tokens)} column tokens"
             )
+        for ids, tokens, what in ((self.row_word_ids, self.row_tokens, "row"), (self.col_word_ids, self.col_tokens, "col")):
+            if ids is not None and len(ids) != len(tokens):
+                raise ValueError(f"{what}_word_ids has {len(ids)} entries for {len(tokens)} {what} tokens")
 
     @property
     def shape(self) -> tuple[int, int, int, int]:

@@ -27,6 +27,7 @@ from typing import Any
 from .frontend import static_file
 from .payload import EncodedExtraction
 from .result import Extraction
+from .views import shown_extraction
 
 THEMES = ("auto", "light", "dark")
 COMPRESSION_PAYS = 0.9
@@ -42,6 +43,8 @@ DEFAULT_VIEW: dict[str, Any] = {
     "pair_filter": "all",
     "hide_special": False,
     "threshold": 0.0,
+    "combine": "none",
+    "granularity": "tokens",
 }
 VIEW_TRAITS = tuple(DEFAULT_VIEW)
 
@@ -59,8 +62,14 @@ def standalone_html(
     theme: str = "auto",
     title: str | None = None,
     prettify_tokens: bool = True,
+    analysis: Mapping[str, Any] | None = None,
 ) -> str:
-    """The whole file as text, for ``extraction`` shown as ``view`` (layer, heads, focus, ...)."""
+    """The whole file as text, for ``extraction`` shown as ``view`` (layer, heads, focus, ...).
+
+    ``view`` may ask for rollout and/or words (``combine``, ``granularity``): the file then holds
+    those values, fixed (nobody behind the file could recompute them). ``analysis`` holds the
+    traits of the analysis panels (``_head_stats``, ``_compare``, ``compare_to``) a widget has.
+    """
     if theme not in THEMES:
         raise ValueError(f"theme must be one of {THEMES}, got {theme!r}")
     view = {**DEFAULT_VIEW, **(view or {})}
@@ -72,8 +81,10 @@ def standalone_html(
     if not view["heads"]:
         view["heads"] = list(range(extraction.stacks[view["stack"]].n_heads))
 
-    payload = EncodedExtraction(extraction, version=1, prettify_tokens=prettify_tokens).payload(None)  # every layer of every stack
-    data, blob = _split_buffers(payload)
+    shown = shown_extraction(extraction, view["combine"], view["granularity"])
+    payload = EncodedExtraction(shown, version=1, prettify_tokens=prettify_tokens).payload(None)  # every layer of every stack
+    payload.update(combine=view["combine"], granularity=view["granularity"])  # for the captions, as the widget's _data
+    embedded, blob = _split_buffers({"_data": payload, **(analysis or {})})
     compressed = gzip.compress(blob, compresslevel=6, mtime=0)
     use_gzip = len(compressed) < COMPRESSION_PAYS * len(blob)
     traits = {
@@ -89,7 +100,9 @@ def standalone_html(
         "notes": list(extraction.notes),
         "shapes": dict(extraction.shapes),
         "theme": theme,
-        "_data": data,
+        "compare_to": "",
+        "_static": True,  # the analysis toggles are fixed: no kernel to recompute rollout or words
+        **embedded,
     }
     state = {"traits": traits, "compression": "gzip" if use_gzip else "none"}
     encoded_blob = base64.b64encode(compressed if use_gzip else blob).decode("ascii")
@@ -122,6 +135,7 @@ def html_of(source: Any, tokens: list[str] | None = None, *, theme: str | None =
             sentence=source.sentence,
             theme=theme or source.theme,
             prettify_tokens=source.prettify_tokens,
+            analysis=source._analysis_for_file(version=1),
         )
     if tokens is None:
         raise TypeError("tokens are required with an attention array: save_html(attention, path, tokens=[...])")

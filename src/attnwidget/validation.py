@@ -16,6 +16,10 @@ from typing import Any
 
 DIRECTIONS = ("attends_to", "attended_by")
 PAIR_FILTERS = ("all", "aa", "ab", "ba", "bb")
+COMBINES = ("none", "rollout")
+"""``combine``: raw attention per layer, or attention rollout up to each layer (issue #10)."""
+GRANULARITIES = ("tokens", "words")
+"""``granularity``: sub-word tokens, or words (issue #10)."""
 
 MAX_TEXT_CHARS = 100_000
 """The longest sentence, sentence B or target accepted (every model truncates far earlier)."""
@@ -24,7 +28,16 @@ MAX_REQUEST_ID = 2**53 - 1
 """Request ids are JavaScript-safe integers."""
 
 VIEW_SETTABLE = (
-    "stack", "layer", "heads", "focus", "direction", "pair_filter", "hide_special", "threshold",
+    "stack",
+    "layer",
+    "heads",
+    "focus",
+    "direction",
+    "pair_filter",
+    "hide_special",
+    "threshold",
+    "combine",
+    "granularity",
     "neuron_view",
 )
 """The view state, which the page and Python both change."""
@@ -32,7 +45,12 @@ VIEW_SETTABLE = (
 PAGE_SETTABLE = (*VIEW_SETTABLE, "page_runs")
 """The traits the page may change: the view state, and ``page_runs``, where the page echoes
 the run answer it has taken in. Everything else is Python's: the page asks for new inputs
-with a ``run`` message and cannot write results (``_data``, ``tokens``, ``error``...)."""
+with a ``run`` message, for a second model with a ``compare`` message, and cannot write
+results (``_data``, ``tokens``, ``error``...)."""
+
+DISPLAY_SETTINGS = ("combine", "granularity")
+"""View settings that change what the values are (rollout, words), not which are shown: they
+need no stack shapes, and ``focus`` is checked against the tokens or words they lead to."""
 
 _SHOWN_CHARS = 60
 
@@ -133,6 +151,11 @@ def check_threshold(value: Any) -> float:
     return number
 
 
+def check_display_setting(name: str, value: Any) -> str:
+    """``combine`` or ``granularity``: one of a fixed set, whatever the input."""
+    return check_choice(value, COMBINES if name == "combine" else GRANULARITIES, name)
+
+
 def check_view_value(
     name: str, value: Any, *, stacks: Mapping[str, StackShape], stack: str, direction: str
 ) -> Any:
@@ -147,6 +170,8 @@ def check_view_value(
         return check_flag(value, name)
     if name == "threshold":
         return check_threshold(value)
+    if name in DISPLAY_SETTINGS:
+        return check_display_setting(name, value)
     shape = stacks[stack]
     if name == "layer":
         return check_layer(value, shape)
@@ -277,11 +302,28 @@ def check_run_message(content: Mapping[str, Any], models: Sequence[str]) -> RunR
     )
 
 
-def check_layer_request(content: Mapping[str, Any], stacks: Mapping[str, StackShape]) -> tuple[int, str, list[int]]:
-    """``{version, stack, layers}`` -> (version, stack, distinct layers in asked order, at most the stack's count)."""
-    version = content.get("version")
+def check_compare_message(content: Mapping[str, Any], models: Sequence[str]) -> tuple[int, str]:
+    """``{request, model}`` -> (request id, model); ``""`` stops comparing, any other model must be offered."""
+    request = check_request_id(content.get("request"))
+    model = content.get("model")
+    return request, ("" if model == "" else check_model_choice(model, models))
+
+
+def check_head_stats_request(content: Mapping[str, Any], stacks: Mapping[str, StackShape]) -> tuple[int, str]:
+    """``{version, stack}`` -> (version, stack): which statistics the page asks for."""
+    return check_version(content.get("version")), check_choice(content.get("stack"), list(stacks), "stack")
+
+
+def check_version(version: Any) -> int:
+    """The data version a request is about (Python drops requests for replaced data)."""
     if not is_int(version):
         raise ValueError(f"version must be an integer, got {shorten(version)}")
+    return int(version)
+
+
+def check_layer_request(content: Mapping[str, Any], stacks: Mapping[str, StackShape]) -> tuple[int, str, list[int]]:
+    """``{version, stack, layers}`` -> (version, stack, distinct layers in asked order, at most the stack's count)."""
+    version = check_version(content.get("version"))
     stack = check_choice(content.get("stack"), list(stacks), "stack")
     layers = content.get("layers")
     if isinstance(layers, str | bytes | Mapping) or not isinstance(layers, Sequence):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import numpy as np
@@ -17,15 +17,23 @@ import traitlets as t
 from ipywidgets import widget_serialization
 
 from . import validation as rules
+from .analysis import head_stats_columns
+from .analysis import layer_summary as summarize_layers
+from .analysis_payload import comparison_payload, encoded_comparison, head_stats_payload
+from .compare import Comparison, compare_extractions
 from .extraction import DEFAULT_MAX_ATTENTION_BYTES, check_sentence, extract
 from .frontend import FrontEnd, front_end_traits, widget_css, widget_esm
 from .models import LoadedModel, ModelSpec, load_model
-from .page import PageSide
+from .page import PageSide, _describe
 from .payload import EncodedExtraction
 from .queries import HeadQueries
 from .result import Extraction
 from .standalone import THEMES
 from .validation import StackShape
+from .views import shown_extraction
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _checked(default: Any) -> t.Any:
@@ -36,9 +44,19 @@ def _checked(default: Any) -> t.Any:
 
 
 _VIEW_TRAITS = (
-    "stack", "direction", "layer", "heads", "focus", "pair_filter", "hide_special", "threshold", "neuron_view"
+    "combine",
+    "granularity",
+    "stack",
+    "direction",
+    "layer",
+    "heads",
+    "focus",
+    "pair_filter",
+    "hide_special",
+    "threshold",
+    "neuron_view",
 )
-"""In the order the constructor applies them: ranges depend on the stack and direction."""
+"""In the order the constructor applies them: ranges depend on the words or tokens, the stack and direction."""
 
 _INPUT_TRAITS = ("sentence", "sentence_b", "target", "model")
 
@@ -79,6 +97,10 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
     pair_filter = _checked("all")
     hide_special = _checked(False)
     threshold = _checked(0.0)
+    # Analysis (issue #10): what the values are. Rollout up to each layer instead of the layer
+    # alone; words instead of sub-word tokens. Every panel shows the chosen form.
+    combine = _checked("none")
+    granularity = _checked("tokens")
     neuron_view = _checked(False)  # the neuron view (queries and keys) is open
 
     # Set by Python only: "light" or "dark" force a theme (BertViz's display_mode), "auto" follows the host.
@@ -100,6 +122,11 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
     # changes a trait (marimo) then re-run them with the new input.
     page_runs = _checked(0)
 
+    # A second model run on the same input ("" for none); the page picks one with a `compare` message.
+    compare_to = t.Unicode("").tag(sync=True)
+    _head_stats = t.Dict().tag(sync=True)  # head_stats() of one stack as JSON columns, when the page asks
+    _compare = t.Dict().tag(sync=True)  # A and B aligned, for the compare panel; {} for none
+
     def __init__(
         self,
         sentence: str | None = None,
@@ -112,6 +139,7 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         heads: list[int] | None = None,
         stream: bool = True,
         max_attention_bytes: int = DEFAULT_MAX_ATTENTION_BYTES,
+        compare_to: ModelSpec | None = None,
         capture_qk: bool = True,
         prettify_tokens: bool = True,
         _extraction: Extraction | None = None,
@@ -124,6 +152,13 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         if heads is not None:
             view["heads"] = heads
         super().__init__(**front_end_traits(), **kwargs)
+        self._raw: Extraction | None = None  # the extraction as the model returned it
+        self._raw_version = 0  # the _version at which _raw arrived: rollout or words do not change it
+        self._stats: tuple[tuple[int, str], dict] | None = None  # ((raw version, stack), head_stats_columns)
+        self._comparison: Comparison | None = None
+        self._compare_encoded: EncodedExtraction | None = None  # the comparison, for compare_layers requests
+        self._compare_spec: ModelSpec | None = None  # the second model, loaded
+        self._b_extraction: Extraction | None = None  # its run on the current input
         self._model_spec: ModelSpec | None = None
         self._encoded: EncodedExtraction | None = None
         self._version = 0
@@ -135,6 +170,9 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
         self._prepared: _Prepared | None = None
         self._closed = False
         try:
+            for name in rules.DISPLAY_SETTINGS:  # before the first encoding, which shows them
+                if name in view:
+                    setattr(self, name, view.pop(name))
             if _extraction is None:
                 check_sentence(sentence, "sentence")
                 for text, what in ((sentence, "sentence"), (sentence_b, "sentence_b"), (target, "target")):
@@ -150,6 +188,10 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
             self._set_view(view)
             if (self.stack, self.layer) != (prepared.stack, prepared.layer):
                 self._data = self._state_payload()  # send the chosen layer up front, not layer 0
+            if compare_to is not None:
+                if isinstance(compare_to, str):
+                    rules.check_text(compare_to, "compare_to")
+                self._start_comparison(compare_to)
         except BaseException:
             self.close()
             raise
@@ -228,12 +270,19 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
 
     @property
     def extraction(self) -> Extraction:
+        """What the model returned: raw attention over tokens, whatever `combine` and `granularity` show."""
+        assert self._raw is not None
+        return self._raw
+
+    @property
+    def shown(self) -> Extraction:
+        """What the page shows: rollout and/or words when `combine` / `granularity` ask for them."""
         assert self._encoded is not None
         return self._encoded.extraction
 
     @property
     def attention(self) -> np.ndarray:
-        """The shown stack's attention, float32 (layers, heads, rows, cols), read-only: what the page shows."""
+        """The shown stack's attention, float32 (layers, heads, rows, cols), read-only, as the model returned it."""
         return self.extraction.stacks[self.stack].attention
 
     def qk(self, layer: int, head: int, stack: str | None = None) -> HeadQueries:
@@ -292,9 +341,11 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
     @t.validate(*_VIEW_TRAITS)
     def _valid_view_value(self, proposal: t.Bunch) -> Any:
         name = proposal["trait"].name
-        if self._encoded is None:  # only while constructing: _commit sets them from the data
-            return proposal["value"]
         try:
+            if name in rules.DISPLAY_SETTINGS:
+                return rules.check_display_setting(name, proposal["value"])
+            if self._encoded is None:  # only while constructing: _commit sets them from the data
+                return proposal["value"]
             return rules.check_view_value(
                 name, proposal["value"], stacks=self._stack_shapes(), stack=self.stack, direction=self.direction
             )
@@ -309,10 +360,9 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
             raise t.TraitError(str(error)) from None
 
     def _stack_shapes(self) -> dict[str, StackShape]:
-        return {
-            name: StackShape(stack.n_layers, stack.n_heads, len(stack.row_tokens), len(stack.col_tokens))
-            for name, stack in self.extraction.stacks.items()
-        }
+        """The shown stacks' dimensions: focus indexes words when granularity is words."""
+        assert self._encoded is not None
+        return self._encoded.shapes()
 
     def _set_view(self, view: dict[str, Any]) -> None:
         """View state given to the constructor, checked exactly as an assignment would be."""
@@ -333,7 +383,7 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
                 self.focus = None
 
     def _show_tokens_of(self, stack_name: str) -> None:
-        stack = self.extraction.stacks[stack_name]
+        stack = self.shown.stacks[stack_name]
         self.set_trait("tokens", list(stack.row_tokens))
         self.set_trait("col_tokens", list(stack.col_tokens))
 
@@ -395,19 +445,34 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
             for array in (captured.queries, captured.keys, *captured.biases):
                 if array is not None:
                     array.flags.writeable = False  # the neuron view shows these too
-        encoded = EncodedExtraction(extraction, self._version + 1, prettify_tokens=self._prettify_tokens)
+        encoded = self._encode_shown(extraction, self._version + 1)
         stack = self.stack if self.stack in extraction.stacks else next(iter(extraction.stacks))
         main = extraction.stacks[stack]
         layer = min(self.layer, main.n_layers - 1) if self._encoded is not None else 0
         heads = list(range(main.n_heads))
         if self._encoded is not None and self.extraction.stacks[self.stack].n_heads == main.n_heads:
             heads = list(self.heads)  # a re-run keeps the heads the user chose
+        payload = self._shown_payload(encoded, stack, layer)
+        return _Prepared(extraction, encoded, inputs, loaded, stack, layer, heads, payload)
+
+    def _encode_shown(self, raw: Extraction, version: int) -> EncodedExtraction:
+        """Rollout and/or words of ``raw`` as `combine` and `granularity` ask, encoded for the page."""
+        shown = shown_extraction(raw, self.combine, self.granularity)
+        for stack in shown.stacks.values():
+            stack.make_read_only()
+        return EncodedExtraction(shown, version, prettify_tokens=self._prettify_tokens)
+
+    def _shown_payload(self, encoded: EncodedExtraction, stack: str, layer: int) -> dict:
+        """The `_data` dict, saying whether its values are rollout and over words (for the captions).
+
+        Each layer of a rollout already holds the rollout up to it, so the page needs only the layer it shows.
+        """
         payload = encoded.state_payload(stack, layer, stream=self._stream)
-        return _Prepared(encoded, inputs, loaded, stack, layer, heads, payload)
+        return {**payload, "combine": self.combine, "granularity": self.granularity}
 
     def _state_payload(self) -> dict:
         assert self._encoded is not None
-        return self._encoded.state_payload(self.stack, self.layer, stream=self._stream)
+        return self._shown_payload(self._encoded, self.stack, self.layer)
 
     def _commit(self, prepared: _Prepared, *, request: int | None = None) -> None:
         """Swap in a prepared run and every trait that depends on it, as one sync."""
@@ -417,6 +482,8 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
             with self.hold_sync():
                 self._version = prepared.encoded.version
                 self._encoded = prepared.encoded
+                self._raw = prepared.raw
+                self._raw_version = self._version
                 if prepared.loaded is not None:
                     self._model_spec = prepared.loaded
                 self.stack = prepared.stack
@@ -436,6 +503,161 @@ class AttentionWidget(PageSide, anywidget.AnyWidget):
                     self._request = request
         finally:
             self._committing = False
+        if self._compare_spec is not None and self._comparison is not None:
+            self._refresh_comparison()
+
+    # ---- analysis: rollout, words, head statistics ---------------------------------------
+
+    def head_stats(self) -> pd.DataFrame:
+        """:func:`attnwidget.head_stats` of the shown stack's raw token attention, as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(self._stats_of(self.stack))
+
+    @property
+    def layer_summary(self) -> str:
+        """One line on what each depth of the shown stack mostly does (:func:`attnwidget.layer_summary`)."""
+        return summarize_layers(self._stats_of(self.stack))
+
+    def _stats_of(self, stack: str) -> dict:
+        """head_stats_columns of a raw stack, computed once per input and stack.
+
+        Not part of building the widget: the page asks for them after its first paint.
+        """
+        key = (self._raw_version, stack)
+        if self._stats is None or self._stats[0] != key:
+            self._stats = (key, head_stats_columns(self.extraction.stacks[stack]))
+        return self._stats[1]
+
+    def _head_stats_payload(self, stack: str) -> dict:
+        assert self._encoded is not None
+        columns = self._stats_of(stack)
+        return head_stats_payload(stack, columns, summarize_layers(columns), self._encoded.version)
+
+    def _analysis_for_file(self, version: int) -> dict[str, Any]:
+        """The Heads table and the comparison as a saved file shows them: every layer, nothing left to ask for."""
+        stats = self._stats_of(self.stack)
+        traits: dict[str, Any] = {"_head_stats": head_stats_payload(self.stack, stats, summarize_layers(stats), version)}
+        if self._comparison is not None:
+            encoded = encoded_comparison(self._comparison, self.compare_to, version, prettify_tokens=self._prettify_tokens)
+            traits["_compare"] = comparison_payload(self._comparison, encoded, self.layer, every_layer=True)
+            traits["compare_to"] = self.compare_to
+        return traits
+
+    @t.observe("combine", "granularity")
+    def _reshow(self, change: t.Bunch) -> None:
+        """Re-encode what the page shows; the model does not run again."""
+        if self._raw is None or self._committing:
+            return
+        self._version += 1
+        self._encoded = self._encode_shown(self._raw, self._version)
+        with self.hold_sync():
+            self.focus = None  # token and word positions differ
+            self._show_tokens_of(self.stack)
+            self._data = self._state_payload()
+        if change["name"] == "granularity" and self._comparison is not None:
+            self._refresh_comparison(rerun=False)
+
+    # ---- analysis: a second model ---------------------------------------------------------
+
+    @property
+    def comparison(self) -> Comparison | None:
+        """The aligned A and B of the current comparison, or None."""
+        return self._comparison
+
+    @t.observe("stack")
+    def _recompare(self, _change: t.Bunch) -> None:
+        if self._raw is not None and self._comparison is not None and not self._committing:
+            self._refresh_comparison(rerun=False)
+
+    @t.validate("compare_to")
+    def _valid_compare_to(self, proposal: t.Bunch) -> str:
+        """Assigning runs the second model here, before the trait changes: a failure keeps the
+        first view and any earlier comparison, sets `error`, and raises."""
+        value = proposal["value"]
+        if self._committing:
+            return value
+        rules.check_text(value, "compare_to")
+        try:
+            self._start_comparison(value or None, assigning=True)
+        except Exception as error:
+            self.error = _describe(error)
+            raise
+        return value
+
+    def _start_comparison(self, spec: ModelSpec | None, *, request: int | None = None, assigning: bool = False) -> None:
+        """Run `spec` on the current input and show the comparison; None stops comparing.
+
+        On failure nothing changes (the first model's view and any earlier comparison stay) and it raises.
+        """
+        if spec is None or spec == "":
+            self._show_comparison(None, None, "", request=request, assigning=assigning)
+            return
+        if self._closed:
+            raise RuntimeError("this widget is closed and no longer runs models: create a new one")
+        if not self.has_model:
+            raise ValueError("this widget shows tensors given to it: there is no input to run a second model on")
+        self.busy = True
+        try:
+            loaded = load_model(spec)
+            b_extraction = self._run_b(loaded)
+            comparison = compare_extractions(self.extraction, b_extraction, self.stack, self.granularity)
+        finally:
+            self.busy = False
+        self._compare_spec, self._b_extraction = loaded, b_extraction
+        self._show_comparison(comparison, loaded, loaded.name, request=request, assigning=assigning)
+
+    def _run_b(self, spec: ModelSpec) -> Extraction:
+        return extract(
+            spec,
+            self.sentence,
+            sentence_b=self.sentence_b or None,
+            target=self.target or None,
+            max_attention_bytes=self._max_attention_bytes,
+        )
+
+    def _refresh_comparison(self, *, rerun: bool = True) -> None:
+        """After a new input (rerun) or another stack / granularity: compare again, or stop with an error."""
+        assert self._compare_spec is not None
+        try:
+            if rerun or self._b_extraction is None:
+                self._b_extraction = self._run_b(self._compare_spec)
+            comparison = compare_extractions(self.extraction, self._b_extraction, self.stack, self.granularity)
+        except Exception as error:  # noqa: BLE001 - the first model's view stays; the error says why
+            self._show_comparison(None, None, "")
+            self.error = f"comparison stopped: {_describe(error)}"
+            return
+        self._show_comparison(comparison, self._compare_spec, self.compare_to)
+
+    def _show_comparison(
+        self,
+        comparison: Comparison | None,
+        spec: ModelSpec | None,
+        model_b: str,
+        *,
+        request: int | None = None,
+        assigning: bool = False,
+    ) -> None:
+        """Swap in a comparison (None: none) and its traits as one sync; `compare_to` too unless being assigned."""
+        self._comparison, self._compare_spec = comparison, spec
+        if comparison is None:
+            self._b_extraction, self._compare_encoded = None, None
+            payload: dict = {}
+        else:
+            self._version += 1
+            self._compare_encoded = encoded_comparison(comparison, model_b, self._version, prettify_tokens=self._prettify_tokens)
+            payload = comparison_payload(comparison, self._compare_encoded, self.layer)
+        was_committing, self._committing = self._committing, True
+        try:
+            with self.hold_sync():
+                if not assigning:
+                    self.compare_to = model_b
+                self._compare = payload
+                if request is not None:
+                    self.error = ""
+                    self._request = request
+        finally:
+            self._committing = was_committing
 
 @dataclass(frozen=True)
 class _Inputs:
@@ -450,6 +672,7 @@ class _Inputs:
 class _Prepared:
     """A finished run not yet shown: everything `_commit` swaps in at once."""
 
+    raw: Extraction  # as the model returned it; `encoded` holds what the page shows of it
     encoded: EncodedExtraction
     inputs: _Inputs
     loaded: LoadedModel | None

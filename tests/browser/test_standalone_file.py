@@ -118,3 +118,17 @@ def test_a_layer_missing_from_a_page_with_no_kernel_says_it_was_not_saved(widget
     not_saved = "layer 3 was not saved with this notebook: use `stream=False` or `w.save_html()`"
     expect(view.locator("[data-testid=status]")).to_have_text(not_saved, timeout=10_000)
     expect(view.locator("[data-testid=heatmap-caption]")).to_contain_text(not_saved)
+
+
+def test_a_file_saved_as_rollout_over_words_shows_them_fixed_with_its_heads_table(file_page: Page, tmp_path: Path) -> None:
+    widget = AttentionWidget("The unbelievably tokenized bank.", model="offline", combine="rollout", granularity="words")
+    widget.layer = 3
+    view = open_file(file_page, widget.save_html(tmp_path / "rollout.html"))
+    expect(view.locator("[data-testid=heatmap-caption]")).to_contain_text("Rollout of layers 0–3 · words")
+    assert "unbelievably" in widget.tokens and not any(token.startswith("##") for token in widget.tokens)
+    expect(view.locator("[data-testid=heatmap-row-label]")).to_have_count(len(widget.tokens))  # words, not pieces
+    for toggle in ("combine-toggle", "granularity-toggle"):
+        expect(view.locator(f"[data-testid={toggle}]")).to_have_attribute("aria-pressed", "true")
+        expect(view.locator(f"[data-testid={toggle}]")).to_be_disabled()
+    # The Heads table came with the file: no kernel is asked for it.
+    expect(view.locator("[data-testid=head-stats] tbody tr")).to_have_count(widget.n_layers * widget.n_heads)
