@@ -16,8 +16,11 @@ const MIN_THUMB = 28;
 const MAX_THUMB = 56;
 const GAP = 4;
 const HEADER = 30;
-/** Milliseconds of thumbnail work per slice where the browser has no idle callbacks (or one is overdue). */
-const FRAME_BUDGET = 10;
+/**
+ * Milliseconds of thumbnail work per slice at most. An idle period can last 50 ms, and input
+ * that arrives meanwhile waits for the slice to end: a slice stays short whatever the deadline.
+ */
+const FRAME_BUDGET = 8;
 /** An idle slice stops with this much of the browser's idle time left, so the next frame starts on time. */
 const IDLE_MARGIN = 1;
 /** Thumbnails wait at most this long for idle time when the page never rests. */
@@ -368,8 +371,8 @@ interface BackgroundTask {
 }
 
 /**
- * Work done in slices when the browser is idle (`requestIdleCallback`; a 0 ms timeout with a
- * fixed budget where there is none). `work(timeLeft)` returns true while unfinished.
+ * Work done in short slices when the browser is idle (`requestIdleCallback`; a 0 ms timeout
+ * where there is none), each within FRAME_BUDGET. `work(timeLeft)` returns true while unfinished.
  */
 function createBackgroundTask(work: (timeLeft: () => boolean) => boolean): BackgroundTask {
   let handle: number | null = null;
@@ -377,10 +380,8 @@ function createBackgroundTask(work: (timeLeft: () => boolean) => boolean): Backg
   const run = (deadline?: IdleDeadline) => {
     handle = null;
     const started = performance.now();
-    const timeLeft =
-      deadline && !deadline.didTimeout
-        ? () => deadline.timeRemaining() > IDLE_MARGIN
-        : () => performance.now() - started < FRAME_BUDGET;
+    const inBudget = () => performance.now() - started < FRAME_BUDGET;
+    const timeLeft = deadline && !deadline.didTimeout ? () => inBudget() && deadline.timeRemaining() > IDLE_MARGIN : inBudget;
     if (work(timeLeft)) request();
   };
   const request = () => {
