@@ -44,6 +44,7 @@ CDN_COPIES = {
 }
 CDN = "https://cdnjs.cloudflare.com/ajax/libs/"
 PAGE_SCRIPTS = {"timing.js": BENCH_DIR / "harness" / "timing.js", "lab_page.js": BENCH_DIR / "harness" / "lab_page.js"}
+PARTS = ("paint", "interactions", "enter", "traces", "ready", "bertviz")
 VIEWPORT = {"width": 1400, "height": 1000}
 MARKERS = ("apple", "music", "doctor", "window", "garden", "summer")  # single tokens absent from the corpus
 
@@ -130,6 +131,7 @@ class LabResults:
     enter_kernel: dict[int, list[float]] = field(default_factory=dict)  # kernel's handling of the run
     hover: dict[str, Stats] = field(default_factory=dict)
     layer: dict[str, Stats] = field(default_factory=dict)
+    work: dict[str, Stats] = field(default_factory=dict)  # "hover 512": the same samples' CPU cost (timing.js `work`)
     ready: dict[str, dict] = field(default_factory=dict)
     bytes: dict[str, list[int]] = field(default_factory=dict)  # kernel frames per cell
     traces: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -235,16 +237,18 @@ class LabBench:
         for what, into in (("hover", self.results.hover), ("layer", self.results.layer)):
             samples = self.call("interact", NOTEBOOK, what, reps)
             into[f"attnwidget {n}"] = Stats.of([sample["frame"] for sample in samples])
+            self.results.work[f"{what} {n}"] = Stats.of([sample["work"] for sample in samples])
             print(f"  {what} at {n}: p95 {into[f'attnwidget {n}'].p95:.0f} ms", flush=True)
 
     def traced(self, label: str, count: int, action: Any) -> None:
+        self.call("settle", NOTEBOOK)  # the trace sees the interactions, not layers still arriving
         self.browser.start_tracing(page=self.page, categories=TRACE_CATEGORIES)
         try:
             action()
         finally:
             trace = json.loads(self.browser.stop_tracing())
         self.results.traces[label] = summarise_trace(trace, count)
-        self.results.trace_top[label] = trace_self_times(trace, top=8)
+        self.results.trace_top[label] = trace_self_times(trace, top=int(os.environ.get("LAB_TRACE_TOP", "8")))
 
 
 def summarise_trace(trace: dict, interactions: int) -> dict[str, float]:
@@ -255,7 +259,8 @@ def summarise_trace(trace: dict, interactions: int) -> dict[str, float]:
                    "v8.callFunction", "v8.run", "V8.GCScavenger", "MajorGC", "MinorGC", "RunMicrotasks",
                    "v8.evaluateModule", "V8.Execute"),
         "style": ("UpdateLayoutTree", "RecalculateStyles", "ParseAuthorStyleSheet", "ScheduleStyleRecalculation"),
-        "layout": ("Layout", "UpdateLayerTree", "LayoutShift", "IntersectionObserverController::computeIntersections"),
+        "layout": ("Layout", "UpdateLayerTree", "LayoutShift", "IntersectionObserverController::computeIntersections",
+                   "LocalFrameView::performLayout", "InlineNode::ShapeTextIncludingFirstLine"),
         # Layerisation (PaintArtifactCompositor::Update) grows with everything the page paints:
         # in JupyterLab it is the part of a frame that the harness page never pays.
         "paint": ("Paint", "PaintImage", "PrePaint", "Layerize", "UpdateLayer", "PaintSetup", "Decode Image",
@@ -307,7 +312,9 @@ def run(args: argparse.Namespace) -> LabResults:
         lab.write_notebook(NOTEBOOK, [])
         lab.open_notebook(NOTEBOOK)
 
-        def phase(name: str, action: Any) -> None:
+        def phase(name: str, action: Any, part: str = "") -> None:
+            if part and part not in args.parts:
+                return
             print(f"[{time.perf_counter() - started:6.1f}s] {name}", flush=True)
             try:
                 action()
@@ -318,28 +325,30 @@ def run(args: argparse.Namespace) -> LabResults:
         phase("kernel set-up", lambda: bench.cell(SETUP.format(bench=str(BENCH_DIR), threads=args.threads, sizes=SIZES, markers=MARKERS)))
         phase("forward passes", lambda: results.forward_ms.update({int(k): v for k, v in bench.printed("print(json.dumps({n: _time_forward(_TEXTS[n][0]) for n in _SIZES}))").items()}))
         for n in SIZES:
-            phase(f"attnwidget {n}: cell to painted", lambda n=n: bench.paint("attnwidget", n, args.paint_reps))
+            phase(f"attnwidget {n}: cell to painted", lambda n=n: bench.paint("attnwidget", n, args.paint_reps), "paint")
         for n in (128, 512):
-            phase(f"attnwidget {n}: hover and layer changes", lambda n=n: bench.interactions(n, args.reps))
+            phase(f"attnwidget {n}: hover and layer changes", lambda n=n: bench.interactions(n, args.reps), "interactions")
         for n in (16, 512):
-            phase(f"attnwidget {n}: sentence box Enter", lambda n=n: bench.enter(n, args.enter_reps))
-        phase("trace: hover 512", lambda: bench.traced("hover, 512 tokens", 10, lambda: bench.call("interact", NOTEBOOK, "hover", 10)))
-        phase("trace: layer change 512", lambda: bench.traced("layer change, 512 tokens", 10, lambda: bench.call("interact", NOTEBOOK, "layer", 10)))
+            phase(f"attnwidget {n}: sentence box Enter", lambda n=n: bench.enter(n, args.enter_reps), "enter")
+        if "traces" in args.parts and not {"interactions", "enter"} & set(args.parts):
+            phase("trace: a 512-token widget to interact with", lambda: (bench.cell("_show(512, 0)", "attnwidget"), bench.marks()))
+        phase("trace: hover 512", lambda: bench.traced("hover, 512 tokens", 10, lambda: bench.call("interact", NOTEBOOK, "hover", 10)), "traces")
+        phase("trace: layer change 512", lambda: bench.traced("layer change, 512 tokens", 10, lambda: bench.call("interact", NOTEBOOK, "layer", 10)), "traces")
         def trace_enter() -> None:
             inputs = bench.enter_widget(16, 3)
             bench.traced("Enter, 16 tokens", 3, lambda: bench.enter_sentences(16, inputs, record=False))
 
-        phase("trace: Enter 16", trace_enter)
+        phase("trace: Enter 16", trace_enter, "traces")
 
         def trace_paint() -> None:
             bench.traced("cell → painted, 128 tokens", 1, lambda: bench.cell("_show(128, 1)", "attnwidget"))
             bench.marks()
 
-        phase("trace: cell to painted 128", trace_paint)
-        phase("ready, earlier widgets alive", lambda: results.ready.update(alive=bench.printed("print(json.dumps(_ready_ratio(3, keep=True)))")))
+        phase("trace: cell to painted 128", trace_paint, "traces")
+        phase("ready, earlier widgets alive", lambda: results.ready.update(alive=bench.printed("print(json.dumps(_ready_ratio(3, keep=True)))")), "ready")
         phase("ready, earlier widgets closed", lambda: results.ready.update(closed=bench.printed(
-            "[w.close() for w in _widgets]; _widgets.clear(); gc.collect(); print(json.dumps(_ready_ratio(3, keep=False)))")))
-        if "bertviz" not in args.skip:
+            "[w.close() for w in _widgets]; _widgets.clear(); gc.collect(); print(json.dumps(_ready_ratio(3, keep=False)))")), "ready")
+        if "bertviz" not in args.skip and "bertviz" in args.parts:
             phase("BertViz 16: cell to painted", lambda: bench.paint("bertviz", 16, args.paint_reps))
             phase("BertViz 128: cell to painted", lambda: bench.paint("bertviz", 128, 2, timeout_ms=60_000))
             phase("BertViz 128: hover", lambda: results.hover.update({"bertviz 128": Stats.of([s["frame"] for s in bench.call("hoverBertViz", NOTEBOOK, 3, 60_000) if s["frame"] is not None])}))
@@ -450,6 +459,10 @@ def report(results: LabResults) -> str:
         "Forward pass in the kernel (bare `model(**inputs, output_attentions=True)`, median): "
         + ", ".join(f"{n} tokens {_ms(v)}" for n, v in sorted(f.items())) + ".",
         "",
+        "Work of the same hovers and layer changes (timing.js `work`: the handlers and the drawing frame's own "
+        "script, style, layout and paint, without the wait for the frame; median / p95): "
+        + ", ".join(f"{key} {stats.median:.1f} / {stats.p95:.1f} ms" for key, stats in results.work.items()) + ".",
+        "",
         "## Cell executed → painted, split at the kernel's end (medians)",
         "",
         "| case | painted | in the kernel | kernel done → painted | runs |",
@@ -483,6 +496,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--enter-reps", type=int, default=5, help="sentence box Enters per size")
     parser.add_argument("--threads", type=int, default=1, help="torch threads in the kernel")
     parser.add_argument("--skip", nargs="*", default=[], choices=["bertviz"])
+    parser.add_argument("--parts", nargs="*", default=list(PARTS), choices=PARTS,
+                        help="measure only these (all by default); the traces hover and change layers on the last widget shown")
     parser.add_argument("--bertviz-512", action="store_true", help="also try BertViz at 512 tokens (60 s limit)")
     parser.add_argument("--out", default=str(BENCH_DIR / "results"))
     args = parser.parse_args(argv)

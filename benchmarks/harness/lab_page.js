@@ -124,6 +124,25 @@ export async function kernelQuiet(path, quietMs = 300, timeoutMs = 60000) {
   }
 }
 
+/**
+ * Wait until the page has nothing left to do: `runs` idle callbacks in a row each with nearly a
+ * whole idle period (50 ms) left, so background work (the model view's thumbnails) has finished.
+ */
+export async function pageIdle(runs = 3, timeoutMs = 20000) {
+  const start = now();
+  let quiet = 0;
+  while (quiet < runs && now() - start < timeoutMs) {
+    const left = await new Promise((resolve) => requestIdleCallback((deadline) => resolve(deadline.timeRemaining())));
+    quiet = left >= 40 ? quiet + 1 : 0;
+  }
+}
+
+/** The kernel quiet, then the page idle: what every interaction and trace starts from. */
+export async function settle(path) {
+  await kernelQuiet(path);
+  await pageIdle();
+}
+
 /** Type `sentence` into the widget's sentence box, press Enter, and time until `marker` is a drawn token. */
 export async function enterSentence(path, sentence, marker, timeoutMs = 120000) {
   const root = lastWidget(path);
@@ -141,8 +160,13 @@ export async function enterSentence(path, sentence, marker, timeoutMs = 120000) 
   return { ms, startEpoch: epoch(start) };
 }
 
-/** Hover and layer changes on the last widget of `path` (see timing.js). */
+/**
+ * Hover and layer changes on the last widget of `path` (see timing.js), once the kernel has been
+ * quiet (every layer the page asked for has arrived and been drawn), as a reader looks before
+ * pointing: otherwise the samples time the layers arriving, not the interaction.
+ */
 export async function interact(path, what, count) {
+  await settle(path);
   const root = lastWidget(path);
   root.scrollIntoView({ block: "start" });
   await frames(2);

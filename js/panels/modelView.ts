@@ -17,8 +17,15 @@ const MIN_THUMB = 28;
 const MAX_THUMB = 56;
 const GAP = 4;
 const HEADER = 30;
-/** Milliseconds of thumbnail work per frame; the rest continues in the next frames. */
-const FRAME_BUDGET = 10;
+/**
+ * Milliseconds of thumbnail work per slice at most. An idle period can last 50 ms, and input
+ * that arrives meanwhile waits for the slice to end: a slice stays short whatever the deadline.
+ */
+const FRAME_BUDGET = 8;
+/** An idle slice stops with this much of the browser's idle time left, so the next frame starts on time. */
+const IDLE_MARGIN = 1;
+/** Thumbnails wait at most this long for idle time when the page never rests. */
+const IDLE_TIMEOUT = 500;
 
 let rowMaxima = new Uint8Array(0);
 let colBins = new Int32Array(0);
@@ -131,7 +138,11 @@ export function createModelView(context: PanelContext): Panel {
   let size = MAX_THUMB;
   /** Everything the last paint depended on; a hover changes none of it. */
   let paintKey = "";
-  let unfinished = false;
+  /** Thumbnails computed since the last paint, whose rows are not drawn yet. */
+  let fresh = false;
+  /** What the thumbnails still missing are computed for: the last paint's view and sizes. */
+  let job: { view: View; selectedLayer: number; outRows: number; outCols: number } | null = null;
+  const background = createBackgroundTask(computeThumbnails);
   const raster = new Raster();
 
   const schedule = repaint.schedule;
@@ -208,8 +219,9 @@ export function createModelView(context: PanelContext): Panel {
 
     const stats = state.headStats ? `${state.headStats.version}:${state.headStats.stack}` : ""; // pattern badges arrive later
     const inputs = [cacheKey, gridKey, current.layer, state.heads.join(","), outRows, outCols, state.dataRevision, theme.dark, theme.background, theme.muted, stats].join("|");
-    if (inputs === paintKey && !unfinished) return;
+    if (inputs === paintKey && !fresh) return;
     paintKey = inputs;
+    fresh = false;
     const heads = new Set(state.heads);
     const selectedLayer = current.layer;
     const kind = state.data.stacks.size > 1 ? `${stack.name} attention · ` : "";
@@ -226,28 +238,8 @@ export function createModelView(context: PanelContext): Panel {
       }),
     );
 
-    // Compute missing thumbnails within the frame budget: the selected layer first, then from the top.
-    const started = performance.now();
-    unfinished = false;
-    const order = [selectedLayer, ...Array.from({ length: stack.nLayers }, (_, layer) => layer).filter((layer) => layer !== selectedLayer)];
-    for (const layer of order) {
-      const layerView = view.layer(layer);
-      if (!layerView?.ready) continue;
-      for (let head = 0; head < stack.nHeads; head++) {
-        const id = `${layer}:${head}:${outRows}x${outCols}`;
-        if (cache.has(id)) continue;
-        if (performance.now() - started > FRAME_BUDGET) {
-          unfinished = true;
-          break;
-        }
-        const values = thumbnailValues(layerView, head, outRows, outCols, mask);
-        if (!values) continue;
-        let max = 0;
-        for (let i = 0; i < values.length; i++) if (values[i]! > max) max = values[i]!;
-        cache.set(id, { values, max });
-      }
-      if (unfinished) break;
-    }
+    job = { view, selectedLayer, outRows, outCols };
+    background.request();
 
     for (let layer = 0; layer < stack.nLayers; layer++) {
       const ready = stack.hasLayer(layer);
@@ -258,7 +250,42 @@ export function createModelView(context: PanelContext): Panel {
       rowKeys[layer] = rowKey;
       drawRow(layer, stack.nHeads, outRows, outCols, theme);
     }
-    if (unfinished) schedule();
+  }
+
+  /**
+   * Missing thumbnails, the selected layer first, while the browser is idle: never inside a
+   * draw, so a hover or layer change does not wait behind them (72 thumbnails of 512 tokens
+   * take about half a second). Each slice that finds some schedules a repaint of their rows.
+   * True while some are still missing.
+   */
+  function computeThumbnails(timeLeft: () => boolean): boolean {
+    if (!job) return false;
+    const { view, selectedLayer, outRows, outCols } = job;
+    const nLayers = view.stack?.nLayers ?? 0;
+    const nHeads = view.stack?.nHeads ?? 0;
+    const order = [selectedLayer, ...Array.from({ length: nLayers }, (_, layer) => layer).filter((layer) => layer !== selectedLayer)];
+    let missing = false;
+    for (const layer of order) {
+      const layerView = view.layer(layer);
+      if (!layerView?.ready) continue;
+      for (let head = 0; head < nHeads && !missing; head++) {
+        const id = `${layer}:${head}:${outRows}x${outCols}`;
+        if (cache.has(id)) continue;
+        if (!timeLeft()) {
+          missing = true;
+          break;
+        }
+        const values = thumbnailValues(layerView, head, outRows, outCols, mask);
+        if (!values) continue;
+        let max = 0;
+        for (let i = 0; i < values.length; i++) if (values[i]! > max) max = values[i]!;
+        cache.set(id, { values, max });
+        fresh = true;
+      }
+      if (missing) break;
+    }
+    if (fresh) schedule();
+    return missing;
   }
 
   function buildGrid(nLayers: number, nHeads: number): void {
@@ -333,7 +360,43 @@ export function createModelView(context: PanelContext): Panel {
     destroy() {
       cleanups.forEach((cleanup) => cleanup());
       resizeObserver?.disconnect();
+      background.cancel();
       repaint.destroy();
+    },
+  };
+}
+
+interface BackgroundTask {
+  /** Run the work in the browser's next idle time, unless it is already waiting. */
+  request(): void;
+  cancel(): void;
+}
+
+/**
+ * Work done in short slices when the browser is idle (`requestIdleCallback`; a 0 ms timeout
+ * where there is none), each within FRAME_BUDGET. `work(timeLeft)` returns true while unfinished.
+ */
+function createBackgroundTask(work: (timeLeft: () => boolean) => boolean): BackgroundTask {
+  let handle: number | null = null;
+  const idle = typeof requestIdleCallback === "function";
+  const run = (deadline?: IdleDeadline) => {
+    handle = null;
+    const started = performance.now();
+    const inBudget = () => performance.now() - started < FRAME_BUDGET;
+    const timeLeft = deadline && !deadline.didTimeout ? () => inBudget() && deadline.timeRemaining() > IDLE_MARGIN : inBudget;
+    if (work(timeLeft)) request();
+  };
+  const request = () => {
+    if (handle !== null) return;
+    handle = idle ? requestIdleCallback(run, { timeout: IDLE_TIMEOUT }) : (setTimeout(run, 0) as unknown as number);
+  };
+  return {
+    request,
+    cancel() {
+      if (handle === null) return;
+      if (idle) cancelIdleCallback(handle);
+      else clearTimeout(handle);
+      handle = null;
     },
   };
 }

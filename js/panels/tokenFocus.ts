@@ -160,7 +160,10 @@ export function createTokenFocus(context: PanelContext): Panel {
   const more = el("button", { className: "aw-tf-more", testid: "focus-more", attrs: { type: "button" } });
   const stripTitle = el("div", { className: "aw-tf-strip-title" });
   const strip = el("canvas", { className: "aw-tf-strip", testid: "focus-strip", attrs: { role: "img" } });
-  const stripBox = el("div", { className: "aw-tf-stripbox" }, [stripTitle, strip]);
+  // Layer numbers are text beside the canvas: a canvas font set makes Chromium resolve the font
+  // against the document's style on every draw (3 ms a hover in JupyterLab's trace).
+  const stripLabels = el("div", { className: "aw-tf-strip-labels", attrs: { "aria-hidden": "true" } });
+  const stripBox = el("div", { className: "aw-tf-stripbox" }, [stripTitle, el("div", { className: "aw-tf-stripplot" }, [strip, stripLabels])]);
   const element = el("section", { className: "aw-panel aw-token-focus", testid: "token-focus" }, [
     panelTitle("Token focus"),
     head,
@@ -406,33 +409,48 @@ export function createTokenFocus(context: PanelContext): Panel {
       paintValues(cells, size, 1, weightTable(theme), rgb(theme.background), pixels);
       raster.drawTo(ctx, STRIP_GUTTER, 0, plotWidth, height);
     }
-    const hatch = hatchPattern(ctx, theme.muted);
-    const font = getFontFamily(strip);
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    const fontSize = Math.min(11, Math.max(9, rowHeight));
-    const labelEvery = Math.ceil((fontSize + 1) / rowHeight);
-    const current = view.current?.layer ?? -1;
+    let hatch: CanvasPattern | string | null = null;
     rows.forEach((values, l) => {
-      const y = l * rowHeight;
-      if (!values) {
-        ctx.fillStyle = theme.background;
-        ctx.fillRect(STRIP_GUTTER, y, plotWidth, rowHeight);
-        ctx.fillStyle = hatch;
-        ctx.fillRect(STRIP_GUTTER, y, plotWidth, rowHeight);
-      }
-      if (l === current || (l % labelEvery === 0 && Math.abs(l - current) >= labelEvery)) {
-        ctx.fillStyle = l === current ? theme.accent : theme.muted;
-        ctx.font = `${l === current ? "bold " : ""}${fontSize}px ${font}`;
-        const middle = Math.min(height - fontSize / 2, Math.max(fontSize / 2, y + rowHeight / 2));
-        ctx.fillText(String(l), STRIP_GUTTER - 6, middle + 0.5);
-      }
+      if (values) return;
+      hatch ??= hatchPattern(ctx, theme.muted);
+      ctx.fillStyle = theme.background;
+      ctx.fillRect(STRIP_GUTTER, l * rowHeight, plotWidth, rowHeight);
+      ctx.fillStyle = hatch;
+      ctx.fillRect(STRIP_GUTTER, l * rowHeight, plotWidth, rowHeight);
     });
+    const current = view.current?.layer ?? -1;
+    placeStripLabels(nLayers, rowHeight, current);
     if (current >= 0 && current < nLayers) {
       ctx.strokeStyle = theme.accent;
       ctx.lineWidth = 2;
       ctx.strokeRect(STRIP_GUTTER + 1, current * rowHeight + 1, plotWidth - 2, rowHeight - 2);
     }
+  }
+
+  /** Every few layers' number (all that fit) and the current layer's, in bold, beside their rows. */
+  let labelsKey = "";
+  function placeStripLabels(nLayers: number, rowHeight: number, current: number): void {
+    const fontSize = Math.min(11, Math.max(9, rowHeight));
+    const labelEvery = Math.ceil((fontSize + 1) / rowHeight);
+    const shown = Array.from({ length: nLayers }, (_, l) => l).filter((l) => l === current || (l % labelEvery === 0 && Math.abs(l - current) >= labelEvery));
+    // The same numbers for another current layer (every layer's, when they all fit) only move the bold.
+    const key = `${rowHeight}|${shown.join(",")}`;
+    if (key !== labelsKey) {
+      labelsKey = key;
+      const height = nLayers * rowHeight;
+      stripLabels.style.width = `${STRIP_GUTTER - 6}px`;
+      stripLabels.replaceChildren(
+        ...shown.map((l) => {
+          const middle = Math.min(height - fontSize / 2, Math.max(fontSize / 2, l * rowHeight + rowHeight / 2));
+          const span = el("span", { className: "aw-tf-strip-label", text: String(l) });
+          span.dataset.layer = String(l);
+          span.style.top = `${middle - fontSize / 2}px`;
+          span.style.fontSize = `${fontSize}px`;
+          return span;
+        }),
+      );
+    }
+    for (const span of stripLabels.children as HTMLCollectionOf<HTMLElement>) span.classList.toggle("is-current", Number(span.dataset.layer) === current);
   }
 
   return {
@@ -462,15 +480,4 @@ function barRow(): HTMLElement {
     el("span", { className: "aw-tf-track" }, [el("span", { className: "aw-tf-fill" })]),
     el("span", { className: "aw-tf-value" }),
   ]);
-}
-
-/** The strip's font, read once per element: getComputedStyle forces a style pass on every hover otherwise. */
-const fontFamilies = new WeakMap<HTMLElement, string>();
-function getFontFamily(element: HTMLElement): string {
-  let family = fontFamilies.get(element);
-  if (family === undefined) {
-    family = getComputedStyle(element).fontFamily || "sans-serif";
-    if (element.isConnected) fontFamilies.set(element, family);
-  }
-  return family;
 }

@@ -60,8 +60,13 @@ def quantize_rows(values: np.ndarray, scales: np.ndarray) -> np.ndarray:
     factors = (QUANT_LEVELS / np.where(flat_scales > 0, flat_scales, 1.0))[:, None]
     codes = np.empty(flat_values.shape, dtype=np.uint8)
     step = max(1, QUANTIZE_CHUNK_VALUES // max(cols, 1))
+    # One scratch buffer for every chunk: a fresh 2 MB temporary per chunk is a new mapping whose
+    # pages are faulted in each time, which made a 12 x 512 x 512 layer about 1.7x slower.
+    buffer = np.empty((min(step, flat_values.shape[0]), cols), dtype=np.float64)
     for start in range(0, flat_values.shape[0], step):
-        scaled = np.multiply(flat_values[start : start + step], factors[start : start + step], dtype=np.float64)
+        chunk = flat_values[start : start + step]
+        scaled = buffer[: chunk.shape[0]]
+        np.multiply(chunk, factors[start : start + step], out=scaled)
         scaled += 0.5  # round half up on non-negative values, then truncate in the cast
         np.clip(scaled, 0, QUANT_LEVELS, out=scaled)
         codes[start : start + step] = scaled
