@@ -132,6 +132,7 @@ class LabResults:
     hover: dict[str, Stats] = field(default_factory=dict)
     layer: dict[str, Stats] = field(default_factory=dict)
     work: dict[str, Stats] = field(default_factory=dict)  # "hover 512": the same samples' CPU cost (timing.js `work`)
+    floor: dict[str, Stats] = field(default_factory=dict)  # "128": actions that change nothing, timed the same way
     ready: dict[str, dict] = field(default_factory=dict)
     bytes: dict[str, list[int]] = field(default_factory=dict)  # kernel frames per cell
     traces: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -239,6 +240,7 @@ class LabBench:
             into[f"attnwidget {n}"] = Stats.of([sample["frame"] for sample in samples])
             self.results.work[f"{what} {n}"] = Stats.of([sample["work"] for sample in samples])
             print(f"  {what} at {n}: p95 {into[f'attnwidget {n}'].p95:.0f} ms", flush=True)
+        self.results.floor[str(n)] = Stats.of([sample["frame"] for sample in self.call("interact", NOTEBOOK, "nothing", reps)])
 
     def traced(self, label: str, count: int, action: Any) -> None:
         self.call("settle", NOTEBOOK)  # the trace sees the interactions, not layers still arriving
@@ -462,6 +464,11 @@ def report(results: LabResults) -> str:
         "Work of the same hovers and layer changes (timing.js `work`: the handlers and the drawing frame's own "
         "script, style, layout and paint, without the wait for the frame; median / p95): "
         + ", ".join(f"{key} {stats.median:.1f} / {stats.p95:.1f} ms" for key, stats in results.work.items()) + ".",
+        "",
+        "The method's floor, the same page and timing for an action that changes nothing (median / p95): "
+        + ", ".join(f"{n} tokens {stats.median:.1f} / {stats.p95:.1f} ms" for n, stats in results.floor.items())
+        + ". A change shows at the earliest one frame later, so a p95 within two frames (33 ms) needs the "
+        "drawing frame's own work to fit in one frame (16.7 ms), nearly every time.",
         "",
         "## Cell executed → painted, split at the kernel's end (medians)",
         "",

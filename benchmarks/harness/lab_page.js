@@ -3,7 +3,7 @@
 // own commands; every time is performance.now() in the page, and what the kernel
 // reports is aligned through performance.timeOrigin (both are wall-clock ms).
 
-import { changeLayers, frames, hoverTokens, now } from "./timing.js";
+import { changeLayers, doNothing, frames, hoverTokens, now } from "./timing.js";
 
 export { changeLayers, hoverTokens };
 
@@ -170,5 +170,6 @@ export async function interact(path, what, count) {
   const root = lastWidget(path);
   root.scrollIntoView({ block: "start" });
   await frames(2);
+  if (what === "nothing") return doNothing(count);
   return what === "hover" ? hoverTokens(root, count) : changeLayers(root, count);
 }

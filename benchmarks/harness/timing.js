@@ -77,6 +77,20 @@ export async function hoverTokens(root, count) {
   return results;
 }
 
+/**
+ * The method's floor: `count` actions that change nothing, timed as a hover is (same jitter,
+ * same two frames). Even a change that costs nothing shows one to two frames later, so a
+ * hover's p95 can only meet "two frames" if its own work fits inside the frame that draws it.
+ */
+export async function doNothing(count) {
+  const results = [];
+  for (let index = 0; index < count; index += 1) {
+    await jitter();
+    results.push(await measure(() => {}));
+  }
+  return results;
+}
+
 /** Change the layer of `root` `count` times through its layer select, cycling through the options. */
 export async function changeLayers(root, count) {
   const results = [];

@@ -1,5 +1,9 @@
-import { describe, expect, it } from "vitest";
-import { syncInput } from "./controls";
+import { afterEach, describe, expect, it } from "vitest";
+import { AttentionData } from "../data/attention";
+import { makeContext, makePayload, makeView, mount, randomWeights } from "../testing/fixtures";
+import { createControls, syncInput } from "./controls";
+
+afterEach(() => document.body.replaceChildren());
 
 function box(text: string): HTMLInputElement {
   const input = document.createElement("input");
@@ -31,5 +35,33 @@ describe("the sentence box", () => {
     expect(input.value).toBe("two");
     syncInput(input, "three, set from Python"); // the box is back in step: it follows Python again
     expect(input.value).toBe("three, set from Python");
+  });
+});
+
+describe("the token filters", () => {
+  const weights = randomWeights(1, 2, 4, 4, { seed: 4 });
+
+  function filters(long: boolean): { hideSpecial: HTMLInputElement; pair: HTMLSelectElement } {
+    const payload = makePayload({ weights, rows: ["[CLS]", "a", "b", "[SEP]"], special: [true, false, false, true] });
+    if (long) for (const stack of Object.values(payload.stacks)) Object.assign(stack, { long: true, layers: {}, row_scale: null });
+    const { state, view } = makeView(new AttentionData(payload));
+    const controls = mount(createControls(makeContext()), state, view);
+    return {
+      hideSpecial: controls.element.querySelector("[data-testid=hide-special]") as HTMLInputElement,
+      pair: controls.element.querySelector("[data-testid=pair-filter]") as HTMLSelectElement,
+    };
+  }
+
+  it("are offered for an input whose weights the page holds", () => {
+    const { hideSpecial, pair } = filters(false);
+    expect(hideSpecial.disabled).toBe(false);
+    expect(pair.disabled).toBe(false);
+  });
+
+  it("are disabled, with the reason, for a long input, which shows every token", () => {
+    const { hideSpecial, pair } = filters(true);
+    expect(hideSpecial.disabled).toBe(true);
+    expect(pair.disabled).toBe(true);
+    expect(hideSpecial.closest("label")!.title).toContain("filters do not apply");
   });
 });

@@ -4,6 +4,9 @@ import type { View } from "../state/view";
 import type { PairFilter, ViewState } from "../state/viewState";
 import type { Panel, PanelContext } from "./panel";
 
+const HIDE_SPECIAL_HINT = "[CLS], [SEP], <s>, padding… soak up attention and wash out the rest";
+const LONG_INPUT_FILTERS = "A long input keeps queries and keys instead of weights and shows every token: filters do not apply";
+
 const STACK_LABELS: Record<string, string> = {
   self: "Self-attention",
   encoder: "Encoder self-attention",
@@ -52,6 +55,10 @@ export function createControls(context: PanelContext): Panel {
     attrs: { type: "range", min: "0", max: "0.5", step: "0.01", "aria-label": "Line threshold" },
   });
   const thresholdValue = el("span", { className: "aw-muted" });
+  const hideSpecialField = el("label", { className: "aw-field aw-check", title: HIDE_SPECIAL_HINT }, [
+    hideSpecial,
+    el("span", { text: "Hide special tokens" }),
+  ]);
   const stackField = field("Attention", stackSelect);
   const pairField = field("Pair", pairSelect);
   const controlRow = el("div", { className: "aw-row aw-controls" }, [
@@ -59,10 +66,7 @@ export function createControls(context: PanelContext): Panel {
     field("Layer", layerSelect),
     el("div", { className: "aw-field aw-heads" }, [el("span", { className: "aw-label", text: "Heads" }), headChips]),
     pairField,
-    el("label", { className: "aw-field aw-check", title: "[CLS], [SEP], <s>, padding… soak up attention and wash out the rest" }, [
-      hideSpecial,
-      el("span", { text: "Hide special tokens" }),
-    ]),
+    hideSpecialField,
     el("label", { className: "aw-field", title: "Lines below this weight are not drawn" }, [
       el("span", { className: "aw-label", text: "Threshold" }),
       threshold,
@@ -136,6 +140,12 @@ export function createControls(context: PanelContext): Panel {
       pairField.hidden = !(stack && stack.rowBStart !== null && stack.colBStart !== null);
       pairSelect.value = state.pairFilter;
       hideSpecial.checked = state.hideSpecial;
+      // A long input keeps queries and keys, not weights: every token is shown, so filters cannot apply.
+      const long = stack?.long ?? false;
+      hideSpecial.disabled = long;
+      pairSelect.disabled = long;
+      hideSpecialField.title = long ? LONG_INPUT_FILTERS : HIDE_SPECIAL_HINT;
+      pairField.title = long ? LONG_INPUT_FILTERS : "";
       threshold.value = String(state.threshold);
       thresholdValue.textContent = state.threshold.toFixed(2);
       void (view satisfies View);
