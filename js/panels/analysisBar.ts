@@ -5,6 +5,7 @@ import type { ViewState } from "../state/viewState";
 import type { Panel, PanelContext } from "./panel";
 
 const NO_COMPARISON = "";
+const LONG_INPUT = "not for a long input, which keeps queries and keys instead of every weight";
 
 /**
  * The analysis toggles (issue #10): combine layers by rollout, read words
@@ -39,16 +40,18 @@ export function createAnalysisBar(context: PanelContext): Panel {
       state = next;
       setPressed(combine, next.combine === "rollout");
       setPressed(words, next.granularity === "words");
+      const long = view.stack?.long ?? false;
       for (const button of [combine, words]) {
-        button.disabled = next.savedFile;
-        button.title = next.savedFile ? `${titles.get(button)} (fixed when this file was saved)` : titles.get(button) ?? "";
+        button.disabled = next.savedFile || long;
+        const reason = next.savedFile ? "fixed when this file was saved" : long ? LONG_INPUT : "";
+        button.title = reason ? `${titles.get(button)} (${reason})` : titles.get(button) ?? "";
       }
       const choices = compareChoices(next.models, next.model, next.compareTo);
       setOptions(compareSelect, [{ value: NO_COMPARISON, label: "— no second model —" }, ...choices.map((model) => ({ value: model, label: model }))]);
       compareSelect.value = next.compareTo;
-      compareSelect.disabled = next.pending || next.busy;
+      compareSelect.disabled = next.pending || next.busy || long;
+      compareSelect.title = long ? `Comparison is ${LONG_INPUT}` : "";
       compareField.hidden = !next.hasModel;
-      void (view satisfies View);
     },
     destroy() {
       cleanups.forEach((cleanup) => cleanup());

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { AttentionData } from "../data/attention";
-import { makeContext, makePayload, makeView, mount, randomWeights } from "../testing/fixtures";
+import { asLongInput, makeContext, makePayload, makeView, mount, randomWeights } from "../testing/fixtures";
 import { createControls, syncInput } from "./controls";
 
 afterEach(() => document.body.replaceChildren());
@@ -43,7 +43,7 @@ describe("the token filters", () => {
 
   function filters(long: boolean): { hideSpecial: HTMLInputElement; pair: HTMLSelectElement } {
     const payload = makePayload({ weights, rows: ["[CLS]", "a", "b", "[SEP]"], special: [true, false, false, true] });
-    if (long) for (const stack of Object.values(payload.stacks)) Object.assign(stack, { long: true, layers: {}, row_scale: null });
+    if (long) asLongInput(payload);
     const { state, view } = makeView(new AttentionData(payload));
     const controls = mount(createControls(makeContext()), state, view);
     return {

@@ -3,7 +3,7 @@ import { fitCells, longOf, MAX_ANSWER_VALUES, MAX_IN_FLIGHT } from "../data/long
 import type { LongMessage, LongRequest, Payload } from "../data/protocol";
 import { longFocusDistribution, longHeadViewLines, longHeatmapCells, longThumbnailValues } from "../panels/longPanels";
 import { fakeModel } from "../testing/fakeModel";
-import { makePayload, randomWeights } from "../testing/fixtures";
+import { asLongInput, makePayload, randomWeights } from "../testing/fixtures";
 import { connectLong } from "./longFetcher";
 import { createStore } from "./store";
 import { connect, NO_ANSWER_MS } from "./sync";
@@ -15,9 +15,7 @@ const WEIGHTS = randomWeights(2, 3, N, N, { seed: 5 });
 
 /** What Python sends for an input over max_attention_bytes: tokens, no layers, no row scales. */
 function longPayload(version = 3): Payload {
-  const payload = makePayload({ weights: WEIGHTS, causal: true }, version);
-  for (const stack of Object.values(payload.stacks)) Object.assign(stack, { long: true, layers: {}, row_scale: null });
-  return payload;
+  return asLongInput(makePayload({ weights: WEIGHTS, causal: true }, version));
 }
 
 function setUp() {

@@ -102,6 +102,12 @@ export function makePayload(specs: StackSpec | StackSpec[], version = 1): Payloa
   return { version, model: "test", stacks: Object.fromEntries(list.map((spec) => [spec.name ?? "self", encodeStack(spec)])) };
 }
 
+/** `payload` as Python sends an input over max_attention_bytes: tokens, no layers, no row scales. */
+export function asLongInput(payload: Payload): Payload {
+  for (const stack of Object.values(payload.stacks)) Object.assign(stack, { long: true, layers: {}, row_scale: null });
+  return payload;
+}
+
 export function makeData(specs: StackSpec | StackSpec[], version = 1): AttentionData {
   return new AttentionData(makePayload(specs, version));
 }
