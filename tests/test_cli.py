@@ -41,6 +41,32 @@ def test_a_sentence_to_a_figure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert (tmp_path / f"bank.{suffix}").read_bytes().startswith(magic)
 
 
+PIECES = "The tokenised embeddings went to the riverbank."  # token ##ised, em ##bed ##ding ##s, river ##bank
+
+
+def test_rollout_over_words_to_a_standalone_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = [PIECES, "--model", "offline", "-o", "words.html", "--combine", "rollout", "--granularity", "words", "--focus", "riverbank"]
+    assert main(args) == 0
+    state, _ = embedded((tmp_path / "words.html").read_text(encoding="utf-8"))
+    traits = state["traits"]
+    assert (traits["combine"], traits["granularity"]) == ("rollout", "words")
+    rows = traits["_data"]["stacks"]["self"]["rows"]
+    assert rows == ["[CLS]", "the", "tokenised", "embeddings", "went", "to", "the", "riverbank", ".", "[SEP]"]
+    assert rows[traits["focus"]] == "riverbank"  # --focus names a word, as the file shows words
+
+
+def test_rollout_over_words_to_a_figure_says_so_in_its_title(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import matplotlib
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(matplotlib.rcParams, "svg.fonttype", "none")  # text stays text in the SVG, to read it here
+    assert main([PIECES, "--model", "offline", "-o", "words.svg", "--layer", "2", "--combine", "rollout", "--granularity", "words"]) == 0
+    svg = (tmp_path / "words.svg").read_text(encoding="utf-8")
+    assert "Rollout of layers 0–2 · words" in svg
+    assert "riverbank" in svg and "##bank" not in svg
+
+
 def test_one_file_per_line_with_a_progress_bar_and_a_summary(tmp_path: Path) -> None:
     (tmp_path / "sentences.txt").write_text("The river bank was muddy.\n\nHe went to the bank.\n", encoding="utf-8")
     result = attnwidget("--input", "sentences.txt", "--out-dir", "out", "--format", "html", "--model", "offline", cwd=tmp_path)

@@ -4,6 +4,7 @@ One sentence to one file, or one file per line of ``--input``::
 
     attnwidget "He went to the bank to deposit money." --model offline -o bank.html
     attnwidget "He went to the bank." -o bank.png --view heatmap --layer 3 --heads 0,5
+    attnwidget "He went to the bank." -o bank.png --combine rollout --granularity words
     attnwidget --input sentences.txt --out-dir out/ --format html
 
 ``.html`` is the self-contained offline page of ``save_html``; ``.png``, ``.svg`` and
@@ -25,10 +26,12 @@ from typing import Any
 
 from .extraction import check_sentence, extract
 from .models import OFFLINE_MODEL, LoadedModel, load_model
-from .result import Extraction
+from .result import AttentionStack, Extraction
 from .standalone import standalone_html, write_standalone
 from .tensors import check_indices
 from .tokens import display_tokens, token_index
+from .validation import COMBINES, GRANULARITIES
+from .views import shown_extraction
 
 FORMATS = ("html", "png", "svg", "pdf")
 VIEWS = ("heatmap", "token_focus", "head_view", "model_view")
@@ -47,6 +50,8 @@ class ViewChoice:
     focus: str | None
     direction: str
     theme: str
+    combine: str = "none"
+    granularity: str = "tokens"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -68,6 +73,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--focus", help="focus token, as text ('bank') or index (token_focus needs one)")
     p.add_argument("--direction", choices=("attends_to", "attended_by"), default="attends_to")
     p.add_argument("--theme", choices=("auto", "light", "dark"), default="auto", help="auto: HTML follows the OS; figures are light")
+    p.add_argument("--combine", choices=COMBINES, default="none", help="rollout: each layer composed with the layers below it")
+    p.add_argument("--granularity", choices=GRANULARITIES, default="tokens", help="words: word pieces merged into words")
     return p
 
 
@@ -80,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error("give the file to write with -o, e.g. -o bank.html or -o bank.png")
     if args.input is not None and args.out_dir is None:
         p.error("--input needs --out-dir")
-    choice = ViewChoice(args.view, args.layer, args.heads, args.focus, args.direction, args.theme)
+    choice = ViewChoice(
+        args.view, args.layer, args.heads, args.focus, args.direction, args.theme, args.combine, args.granularity
+    )
     try:
         if args.text is not None:
             check_sentence(args.text, "the sentence")
@@ -155,8 +164,12 @@ def _load(model: str) -> LoadedModel:
 
 
 def _html_view(extraction: Extraction, choice: ViewChoice) -> dict[str, Any]:
-    stack = extraction.main
-    view: dict[str, Any] = {"layer": check_indices([choice.layer], stack.n_layers, "--layer", "layers")[0]}
+    stack = _shown(extraction, choice)  # --focus names a word when the file shows words
+    view: dict[str, Any] = {
+        "layer": check_indices([choice.layer], stack.n_layers, "--layer", "layers")[0],
+        "combine": choice.combine,
+        "granularity": choice.granularity,
+    }
     if choice.heads is not None:
         view["heads"] = sorted(check_indices(choice.heads, stack.n_heads, "--heads", "heads"))
     if choice.focus is not None:
@@ -164,6 +177,11 @@ def _html_view(extraction: Extraction, choice: ViewChoice) -> dict[str, Any]:
         view["focus"] = token_index(_focus_value(choice.focus), labels)
         view["direction"] = choice.direction
     return view
+
+
+def _shown(extraction: Extraction, choice: ViewChoice) -> AttentionStack:
+    """The main stack as the output shows it: rollout and/or words when asked for."""
+    return shown_extraction(extraction, choice.combine, choice.granularity).main
 
 
 def _figure(extraction: Extraction, choice: ViewChoice) -> Any:
@@ -181,7 +199,11 @@ def _figure(extraction: Extraction, choice: ViewChoice) -> Any:
         options.update(focus=_focus_value(choice.focus), direction=choice.direction)
     elif choice.view == "head_view" and choice.focus is not None:
         options["focus"] = _focus_value(choice.focus)
-    return plot.figure(extraction.main, choice.view, **options)
+    stack = _shown(extraction, choice)
+    shown = plot.AttentionInput(
+        stack.layers, display_tokens(stack.row_tokens), display_tokens(stack.col_tokens), stack.name, choice.combine, choice.granularity
+    )
+    return plot.figure(shown, choice.view, **options)
 
 
 def _focus_value(focus: str) -> int | str:

@@ -84,9 +84,14 @@ class AttentionInput:
 
 
 def attention_input(source: Any, tokens: Sequence[str] | None = None, col_tokens: Sequence[str] | None = None) -> AttentionInput:
-    """A widget's shown stack, an ``AttentionStack``, or an array and its tokens checked as ``from_attentions`` does."""
+    """A widget's shown stack, an ``AttentionStack``, an ``AttentionInput`` as it is, or an array and its tokens
+    checked as ``from_attentions`` does."""
     from .widget import AttentionWidget
 
+    if isinstance(source, AttentionInput):
+        if tokens is not None or col_tokens is not None:
+            raise TypeError("an AttentionInput carries its own labels: pass only it")
+        return source
     if isinstance(source, AttentionStack):
         return AttentionInput(source.layers, display_tokens(source.row_tokens), display_tokens(source.col_tokens))
     if isinstance(source, AttentionWidget):
