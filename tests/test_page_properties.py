@@ -109,14 +109,24 @@ def pair_widget(tiny_model_dir) -> AttentionWidget:
 def _page_after(widget: AttentionWidget, sent: dict, wire) -> dict:
     """The page's state: what it set, then every echo and update from the kernel applied in order."""
     page = dict(sent)
-    for msg, _buffers in wire.messages:
+    for msg, buffers in wire.messages:
         if msg["method"] in ("update", "echo_update"):
-            page.update(msg["state"])
+            state = msg["state"]
+            for path, buffer in zip(msg.get("buffer_paths", []), buffers):
+                _put(state, path, buffer)  # as the page's widget manager puts binary parts back
+            page.update(state)
     return page
 
 
+def _put(state: Any, path: list, buffer: Any) -> None:
+    for key in path[:-1]:
+        state = state[key]
+    state[path[-1]] = buffer
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+    """Equal for equal values; binary parts (arrays on the wire) compared by their bytes."""
+    return json.dumps(value, sort_keys=True, default=lambda v: bytes(v).hex() if isinstance(v, (bytes, bytearray, memoryview)) else str(v))
 
 
 @PROPERTY_SETTINGS
