@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .analysis import stack_word_ids, word_labels
 from .extraction import check_sentence, extract
 from .models import OFFLINE_MODEL, LoadedModel, load_model
 from .result import AttentionStack, Extraction
@@ -164,7 +165,7 @@ def _load(model: str) -> LoadedModel:
 
 
 def _html_view(extraction: Extraction, choice: ViewChoice) -> dict[str, Any]:
-    stack = _shown(extraction, choice)  # --focus names a word when the file shows words
+    stack = extraction.main  # rollout and words keep its layers and heads; standalone_html computes them
     view: dict[str, Any] = {
         "layer": check_indices([choice.layer], stack.n_layers, "--layer", "layers")[0],
         "combine": choice.combine,
@@ -173,8 +174,11 @@ def _html_view(extraction: Extraction, choice: ViewChoice) -> dict[str, Any]:
     if choice.heads is not None:
         view["heads"] = sorted(check_indices(choice.heads, stack.n_heads, "--heads", "heads"))
     if choice.focus is not None:
-        labels = display_tokens(stack.row_tokens if choice.direction == "attends_to" else stack.col_tokens)
-        view["focus"] = token_index(_focus_value(choice.focus), labels)
+        axis = "row" if choice.direction == "attends_to" else "col"
+        tokens = stack.row_tokens if axis == "row" else stack.col_tokens
+        if choice.granularity == "words":  # --focus names a word when the file shows words
+            tokens = word_labels(tokens, stack_word_ids(stack, axis))
+        view["focus"] = token_index(_focus_value(choice.focus), display_tokens(tokens))
         view["direction"] = choice.direction
     return view
 
