@@ -2,6 +2,7 @@ import type { AnyModel } from "@anywidget/types";
 import { HeadQueries, queriesKey } from "../data/queries";
 import type { PageMessage, QueriesMessage } from "../data/protocol";
 import type { Store } from "./store";
+import { lateTimer } from "./late";
 import { NO_ANSWER_MS } from "./sync";
 import type { ViewState } from "./viewState";
 
@@ -27,11 +28,8 @@ export function neuronHead(state: Readonly<ViewState>): number {
 export function connectQueries(model: Model, store: Store<ViewState>): () => void {
   const cache = new Map<string, HeadQueries>();
   let requested = "";
-  let noAnswer: ReturnType<typeof setTimeout> | null = null;
-  const stopWaiting = () => {
-    if (noAnswer !== null) clearTimeout(noAnswer);
-    noAnswer = null;
-  };
+  // Stopped by every answer and by a head served from the cache: it fires only for the head last asked for.
+  const unanswered = lateTimer(NO_ANSWER_MS, () => store.set({ queriesError: QUERIES_NOT_SAVED }));
 
   const wantedKey = (state: Readonly<ViewState>): string | null => {
     if (!state.neuronOpen || !state.data) return null;
@@ -45,6 +43,7 @@ export function connectQueries(model: Model, store: Store<ViewState>): () => voi
     const cached = cache.get(key);
     if (cached?.complete) {
       requested = key;
+      unanswered.stop();
       store.set({ queries: cached, queriesError: "" });
       return;
     }
@@ -53,17 +52,15 @@ export function connectQueries(model: Model, store: Store<ViewState>): () => voi
     store.set({ queries: null, queriesError: "" });
     const message: PageMessage = { type: "qk", version: state.data!.version, stack: state.stack, layer: state.layer, head: neuronHead(state) };
     model.send(message);
-    stopWaiting();
-    noAnswer = setTimeout(() => {
-      if (requested === key) store.set({ queriesError: QUERIES_NOT_SAVED });
-    }, NO_ANSWER_MS);
+    unanswered.stop();
+    unanswered.start();
   };
 
   const receive = (content: QueriesMessage, buffers: Array<DataView | ArrayBuffer>) => {
     if (content?.type !== "qk") return;
     const key = queriesKey(content.version, content.stack, content.layer, content.head);
     if (key !== requested) return; // an answer for something no longer shown
-    stopWaiting();
+    unanswered.stop();
     if (typeof content.error === "string") {
       store.set({ queries: null, queriesError: content.error });
       return;
@@ -90,6 +87,6 @@ export function connectQueries(model: Model, store: Store<ViewState>): () => voi
   return () => {
     model.off("msg:custom", receive);
     unsubscribe();
-    stopWaiting();
+    unanswered.stop();
   };
 }

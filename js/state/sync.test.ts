@@ -3,7 +3,7 @@ import type { LayerMessage, PageMessage, Payload } from "../data/protocol";
 import { decodeArray } from "../data/decode";
 import { fakeModel } from "../testing/fakeModel";
 import { encodeLayer, makePayload, randomWeights } from "../testing/fixtures";
-import { createStore } from "./store";
+import { createStore, type Store } from "./store";
 import { LATE_MS } from "./late";
 import { connect, NO_ANSWER_MS, NOTICE_MS } from "./sync";
 import { initialViewState, type ViewState } from "./viewState";
@@ -37,6 +37,16 @@ function layerReply(version: number, layer: number): [LayerMessage, DataView[]] 
 }
 
 afterEach(() => vi.useRealTimers());
+
+/** "Pending" is drawn only once Python's answer is late: not a millisecond before LATE_MS, then at once. */
+function expectPendingOnceLate(store: Store<ViewState>): void {
+  vi.advanceTimersByTime(LATE_MS - 1);
+  store.flush();
+  expect(store.get().pending).toBe(false);
+  vi.advanceTimersByTime(1);
+  store.flush();
+  expect(store.get().pending).toBe(true);
+}
 
 describe("connect", () => {
   it("starts the store from the model's traits and data", () => {
@@ -72,12 +82,7 @@ describe("connect", () => {
     expect(model.sent.at(-1)).toEqual({ type: "run", request: 42, sentence: "A new one." });
     expect(store.get().pending).toBe(false);
     expect(store.get().busy).toBe(false);
-    vi.advanceTimersByTime(LATE_MS - 1);
-    store.flush();
-    expect(store.get().pending).toBe(false);
-    vi.advanceTimersByTime(1);
-    store.flush();
-    expect(store.get().pending).toBe(true);
+    expectPendingOnceLate(store);
     model.pythonSets("busy", false);
     store.flush();
     expect(store.get().pending).toBe(true);
@@ -146,12 +151,7 @@ describe("connect", () => {
     vi.useFakeTimers();
     const { model, store } = setUp(makePayload({ weights: WEIGHTS }));
     model.pythonSets("busy", true);
-    vi.advanceTimersByTime(LATE_MS - 1);
-    store.flush();
-    expect(store.get().pending).toBe(false);
-    vi.advanceTimersByTime(1);
-    store.flush();
-    expect(store.get().pending).toBe(true);
+    expectPendingOnceLate(store);
     model.pythonSets("busy", false);
     model.pythonSets("_data", makePayload({ weights: WEIGHTS }, 2));
     store.flush();

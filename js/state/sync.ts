@@ -225,7 +225,8 @@ export const NO_ANSWER_MS = 4000;
 class LayerFetcher {
   /** The version whose layer request is unanswered; Python drops requests for replaced data. */
   private inFlight: number | null = null;
-  private noAnswer: ReturnType<typeof setTimeout> | null = null;
+  /** With no kernel (nbconvert HTML, a notebook viewer) nobody answers: say so instead of loading forever. */
+  private readonly unanswered = lateTimer(NO_ANSWER_MS, () => this.store.set({ layersUnanswered: true }));
 
   constructor(
     private readonly model: Model,
@@ -244,15 +245,14 @@ class LayerFetcher {
     this.waitForAnswer();
   }
 
-  /** With no kernel (nbconvert HTML, a notebook viewer) nobody answers: say so instead of loading forever. */
+  /** Counts NO_ANSWER_MS from now: from the last request or the last part of an answer. */
   private waitForAnswer(): void {
-    this.stopWaiting();
-    this.noAnswer = setTimeout(() => this.store.set({ layersUnanswered: true }), NO_ANSWER_MS);
+    this.unanswered.stop();
+    this.unanswered.start();
   }
 
   stopWaiting(): void {
-    if (this.noAnswer !== null) clearTimeout(this.noAnswer);
-    this.noAnswer = null;
+    this.unanswered.stop();
   }
 
   receive(content: KernelMessage, buffers: Array<DataView | ArrayBuffer>): void {

@@ -25,7 +25,7 @@ import numpy as np
 
 from .colormaps import head_colors, hex_to_rgb, weight_colors
 from .tensors import check_indices, extraction_from_tensors
-from .result import AttentionStack
+from .result import AttentionStack, PerLayer
 from .tokens import display_tokens, token_index
 from .views import analysis_caption
 
@@ -46,7 +46,7 @@ _FRAME = {
 
 
 @dataclass(frozen=True)
-class AttentionInput:
+class AttentionInput(PerLayer):
     """What every figure reads: one float32 (heads, rows, cols) array per layer, and the row and column labels.
 
     Per layer, as ``AttentionStack.layers`` keeps them: a figure of a widget builds no
@@ -69,14 +69,6 @@ class AttentionInput:
         """A figure's title with the caption in front."""
         caption = self.caption(layer)
         return f"{caption} · {text}" if caption else text
-
-    @property
-    def n_layers(self) -> int:
-        return len(self.layers)
-
-    @property
-    def n_heads(self) -> int:
-        return int(self.layers[0].shape[0])
 
     def mean(self, layer: int, heads: list[int]) -> np.ndarray:
         """The matrix the page shows for a layer and a selection of heads: their mean."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,8 +24,22 @@ SELF, ENCODER, DECODER, CROSS = "self", "encoder", "decoder", "cross"
 STACK_ORDER = (SELF, ENCODER, DECODER, CROSS)
 
 
+class PerLayer:
+    """Sizes read from ``layers``, one (heads, rows, cols) array per layer, for every class that keeps them so."""
+
+    layers: tuple[np.ndarray, ...] | Sequence[np.ndarray]
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.layers)
+
+    @property
+    def n_heads(self) -> int:
+        return int(self.layers[0].shape[0])
+
+
 @dataclass(frozen=True)
-class AttentionStack:
+class AttentionStack(PerLayer):
     """One kind of attention: every layer and head over one pair of token lists.
 
     ``layers[layer][head, row, col]`` is how much the row token attends to the
@@ -79,14 +94,6 @@ class AttentionStack:
     def shape(self) -> tuple[int, int, int, int]:
         heads, rows, cols = self.layers[0].shape
         return (len(self.layers), heads, rows, cols)
-
-    @property
-    def n_layers(self) -> int:
-        return len(self.layers)
-
-    @property
-    def n_heads(self) -> int:
-        return int(self.layers[0].shape[0])
 
     @cached_property
     def attention(self) -> np.ndarray:

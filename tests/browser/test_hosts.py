@@ -61,6 +61,14 @@ def submit_sentence(widget: Locator) -> None:
     expect(widget.locator("[data-testid=token]", has_text=re.compile(r"^\s*river\s*$")).first).to_be_visible()
 
 
+def assert_page_and_python_in_step(widget: Locator, probe: Path) -> None:
+    """A layer picked in the page reaches Python, and a sentence typed there re-runs the model."""
+    change_layer(widget)
+    assert python_sees(probe, {"layer": 3})["sentence"] == FIRST
+    submit_sentence(widget)
+    assert "river" in python_sees(probe, {"sentence": SECOND})["tokens"]
+
+
 @pytest.mark.host("notebook")
 def test_notebook_7_renders_and_the_page_reaches_python(lab, page: Page, lab_server) -> None:
     path = lab.write_notebook("notebook7", probed_notebook("probe-notebook7.json"))
@@ -76,10 +84,7 @@ def test_notebook_7_renders_and_the_page_reaches_python(lab, page: Page, lab_ser
     widget = page.locator(".attnwidget").first
     probe = lab_server.root_dir / "probe-notebook7.json"
 
-    change_layer(widget)
-    assert python_sees(probe, {"layer": 3})["sentence"] == FIRST
-    submit_sentence(widget)
-    assert "river" in python_sees(probe, {"sentence": SECOND})["tokens"]
+    assert_page_and_python_in_step(widget, probe)
 
 
 @pytest.mark.host("voila")
@@ -89,10 +94,7 @@ def test_voila_renders_and_the_page_reaches_python(lab, page: Page, lab_server) 
     widget = page.locator(".attnwidget").first
     probe = lab_server.root_dir / "probe-voila.json"
 
-    change_layer(widget)
-    assert python_sees(probe, {"layer": 3})["sentence"] == FIRST
-    submit_sentence(widget)
-    assert "river" in python_sees(probe, {"sentence": SECOND})["tokens"]
+    assert_page_and_python_in_step(widget, probe)
 
 
 @pytest.mark.host("marimo")
