@@ -34,7 +34,7 @@ except ImportError:  # pragma: no cover - depends on how the repo was set up
 
 # JupyterLab, Chromium's flags and the notebook helpers are shared with the browser tests.
 sys.path.insert(0, str(REPO_DIR / "tests"))
-from browser import labhost  # noqa: E402
+from helpers import labhost  # noqa: E402, F401 - the benchmarks import it from here
 
 SIZES = (16, 64, 128, 256, 512)
 QUICK_SIZES = (16, 128, 512)
@@ -199,9 +199,7 @@ def save_random_gpt2(directory: Path, positions: int = 2048, layers: int = 4, he
     tokenizer.save_pretrained(directory)
 
     torch.manual_seed(0)
-    config = GPT2Config(
-        n_positions=positions, n_layer=layers, n_head=heads, n_embd=hidden, vocab_size=len(tokenizer)
-    )
+    config = GPT2Config(n_positions=positions, n_layer=layers, n_head=heads, n_embd=hidden, vocab_size=len(tokenizer))
     GPT2Model(config).save_pretrained(directory)
     return directory
 

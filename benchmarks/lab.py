@@ -203,7 +203,7 @@ class LabBench:
                 self.results.errors[f"{key} #{index}"] = f"not painted within {timeout_ms} ms"
                 continue
             self.results.painted.setdefault(key, []).append(result["painted"])
-            (_, start, end), = self.marks()
+            ((_, start, end),) = self.marks()
             painted_epoch = result["startEpoch"] + result["painted"]
             self.results.kernel_ms.setdefault(key, []).append(end - start)
             self.results.after_kernel_ms.setdefault(key, []).append(painted_epoch - end)
@@ -257,16 +257,42 @@ def summarise_trace(trace: dict, interactions: int) -> dict[str, float]:
     """ms per interaction: the renderer main thread's self time grouped, and every Commit."""
     self_ms = trace_self_times(trace, top=1000)
     groups = {
-        "script": ("FunctionCall", "EvaluateScript", "TimerFire", "FireAnimationFrame", "EventDispatch",
-                   "v8.callFunction", "v8.run", "V8.GCScavenger", "MajorGC", "MinorGC", "RunMicrotasks",
-                   "v8.evaluateModule", "V8.Execute"),
+        "script": (
+            "FunctionCall",
+            "EvaluateScript",
+            "TimerFire",
+            "FireAnimationFrame",
+            "EventDispatch",
+            "v8.callFunction",
+            "v8.run",
+            "V8.GCScavenger",
+            "MajorGC",
+            "MinorGC",
+            "RunMicrotasks",
+            "v8.evaluateModule",
+            "V8.Execute",
+        ),
         "style": ("UpdateLayoutTree", "RecalculateStyles", "ParseAuthorStyleSheet", "ScheduleStyleRecalculation"),
-        "layout": ("Layout", "UpdateLayerTree", "LayoutShift", "IntersectionObserverController::computeIntersections",
-                   "LocalFrameView::performLayout", "InlineNode::ShapeTextIncludingFirstLine"),
+        "layout": (
+            "Layout",
+            "UpdateLayerTree",
+            "LayoutShift",
+            "IntersectionObserverController::computeIntersections",
+            "LocalFrameView::performLayout",
+            "InlineNode::ShapeTextIncludingFirstLine",
+        ),
         # Layerisation (PaintArtifactCompositor::Update) grows with everything the page paints:
         # in JupyterLab it is the part of a frame that the harness page never pays.
-        "paint": ("Paint", "PaintImage", "PrePaint", "Layerize", "UpdateLayer", "PaintSetup", "Decode Image",
-                  "PaintArtifactCompositor::Update"),
+        "paint": (
+            "Paint",
+            "PaintImage",
+            "PrePaint",
+            "Layerize",
+            "UpdateLayer",
+            "PaintSetup",
+            "Decode Image",
+            "PaintArtifactCompositor::Update",
+        ),
     }
     summary = {group: sum(self_ms.get(name, 0.0) for name in names) for group, names in groups.items()}
     events = trace.get("traceEvents", trace) if isinstance(trace, dict) else trace
@@ -296,13 +322,20 @@ def run(args: argparse.Namespace) -> LabResults:
     if missing:
         sys.exit(f"BertViz's scripts have no local copy ({', '.join(missing)}): run `npm ci --prefix benchmarks`")
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="attnwidget-lab-") as tmp, labhost.running_lab(Path(tmp)) as server, sync_playwright() as playwright:
+    with (
+        tempfile.TemporaryDirectory(prefix="attnwidget-lab-") as tmp,
+        labhost.running_lab(Path(tmp)) as server,
+        sync_playwright() as playwright,
+    ):
         browser = playwright.chromium.launch(executable_path=labhost.CHROMIUM, args=labhost.CHROMIUM_ARGS)
         context = browser.new_context(viewport=VIEWPORT, base_url=server.url)
         outside: list[str] = []
         context.route(lambda url: url.startswith(CDN), lambda route: _serve_cdn_copy(route))
         context.route("**/attnwidget-bench/*.js", lambda route: _serve_page_script(route))
-        context.route(lambda url: not labhost.is_local(url) and not url.startswith(CDN), lambda route: (outside.append(route.request.url), route.abort("blockedbyclient")))
+        context.route(
+            lambda url: not labhost.is_local(url) and not url.startswith(CDN),
+            lambda route: (outside.append(route.request.url), route.abort("blockedbyclient")),
+        )
         page = context.new_page()
         page.set_default_timeout(180_000)
         console_errors: list[str] = []
@@ -324,8 +357,19 @@ def run(args: argparse.Namespace) -> LabResults:
                 results.errors[name] = f"{type(error).__name__}: {error}"[:1500]
                 print(f"  failed: {results.errors[name]}", flush=True)
 
-        phase("kernel set-up", lambda: bench.cell(SETUP.format(bench=str(BENCH_DIR), threads=args.threads, sizes=SIZES, markers=MARKERS)))
-        phase("forward passes", lambda: results.forward_ms.update({int(k): v for k, v in bench.printed("print(json.dumps({n: _time_forward(_TEXTS[n][0]) for n in _SIZES}))").items()}))
+        phase(
+            "kernel set-up",
+            lambda: bench.cell(SETUP.format(bench=str(BENCH_DIR), threads=args.threads, sizes=SIZES, markers=MARKERS)),
+        )
+        phase(
+            "forward passes",
+            lambda: results.forward_ms.update(
+                {
+                    int(k): v
+                    for k, v in bench.printed("print(json.dumps({n: _time_forward(_TEXTS[n][0]) for n in _SIZES}))").items()
+                }
+            ),
+        )
         for n in SIZES:
             phase(f"attnwidget {n}: cell to painted", lambda n=n: bench.paint("attnwidget", n, args.paint_reps), "paint")
         for n in (128, 512):
@@ -333,9 +377,20 @@ def run(args: argparse.Namespace) -> LabResults:
         for n in (16, 512):
             phase(f"attnwidget {n}: sentence box Enter", lambda n=n: bench.enter(n, args.enter_reps), "enter")
         if "traces" in args.parts and not {"interactions", "enter"} & set(args.parts):
-            phase("trace: a 512-token widget to interact with", lambda: (bench.cell("_show(512, 0)", "attnwidget"), bench.marks()))
-        phase("trace: hover 512", lambda: bench.traced("hover, 512 tokens", 10, lambda: bench.call("interact", NOTEBOOK, "hover", 10)), "traces")
-        phase("trace: layer change 512", lambda: bench.traced("layer change, 512 tokens", 10, lambda: bench.call("interact", NOTEBOOK, "layer", 10)), "traces")
+            phase(
+                "trace: a 512-token widget to interact with", lambda: (bench.cell("_show(512, 0)", "attnwidget"), bench.marks())
+            )
+        phase(
+            "trace: hover 512",
+            lambda: bench.traced("hover, 512 tokens", 10, lambda: bench.call("interact", NOTEBOOK, "hover", 10)),
+            "traces",
+        )
+        phase(
+            "trace: layer change 512",
+            lambda: bench.traced("layer change, 512 tokens", 10, lambda: bench.call("interact", NOTEBOOK, "layer", 10)),
+            "traces",
+        )
+
         def trace_enter() -> None:
             inputs = bench.enter_widget(16, 3)
             bench.traced("Enter, 16 tokens", 3, lambda: bench.enter_sentences(16, inputs, record=False))
@@ -347,16 +402,42 @@ def run(args: argparse.Namespace) -> LabResults:
             bench.marks()
 
         phase("trace: cell to painted 128", trace_paint, "traces")
-        phase("ready, earlier widgets alive", lambda: results.ready.update(alive=bench.printed("print(json.dumps(_ready_ratio(3, keep=True)))")), "ready")
-        phase("ready, earlier widgets closed", lambda: results.ready.update(closed=bench.printed(
-            "[w.close() for w in _widgets]; _widgets.clear(); gc.collect(); print(json.dumps(_ready_ratio(3, keep=False)))")), "ready")
+        phase(
+            "ready, earlier widgets alive",
+            lambda: results.ready.update(alive=bench.printed("print(json.dumps(_ready_ratio(3, keep=True)))")),
+            "ready",
+        )
+        phase(
+            "ready, earlier widgets closed",
+            lambda: results.ready.update(
+                closed=bench.printed(
+                    "[w.close() for w in _widgets]; _widgets.clear(); gc.collect(); print(json.dumps(_ready_ratio(3, keep=False)))"
+                )
+            ),
+            "ready",
+        )
         if "bertviz" not in args.skip and "bertviz" in args.parts:
             phase("BertViz 16: cell to painted", lambda: bench.paint("bertviz", 16, args.paint_reps))
             phase("BertViz 128: cell to painted", lambda: bench.paint("bertviz", 128, 2, timeout_ms=60_000))
-            phase("BertViz 128: hover", lambda: results.hover.update({"bertviz 128": Stats.of([s["frame"] for s in bench.call("hoverBertViz", NOTEBOOK, 3, 60_000) if s["frame"] is not None])}))
+            phase(
+                "BertViz 128: hover",
+                lambda: results.hover.update(
+                    {
+                        "bertviz 128": Stats.of(
+                            [s["frame"] for s in bench.call("hoverBertViz", NOTEBOOK, 3, 60_000) if s["frame"] is not None]
+                        )
+                    }
+                ),
+            )
             if args.bertviz_512:
                 phase("BertViz 512: cell to painted", lambda: bench.paint("bertviz", 512, 1, timeout_ms=60_000))
-        phase("forward passes, again", lambda: [results.forward_ms.__setitem__(int(k), statistics.median([results.forward_ms.get(int(k), v), v])) for k, v in bench.printed("print(json.dumps({n: _time_forward(_TEXTS[n][0]) for n in _SIZES}))").items()])
+        phase(
+            "forward passes, again",
+            lambda: [
+                results.forward_ms.__setitem__(int(k), statistics.median([results.forward_ms.get(int(k), v), v]))
+                for k, v in bench.printed("print(json.dumps({n: _time_forward(_TEXTS[n][0]) for n in _SIZES}))").items()
+            ],
+        )
         results.meta["console_errors"] = console_errors[:20]
         results.meta["blocked_requests"] = outside[:20]
         context.close()
@@ -413,37 +494,77 @@ def report(results: LabResults) -> str:
     rows: list[tuple[str, str, str, str, str]] = []  # measure, target, attnwidget, BertViz, met
 
     bv16 = med.get("bertviz 16")
-    rows.append(("cell executed → head view and heatmap painted, 16 tokens", f"< BertViz ({_ms(bv16)})",
-                 _ms(med.get("attnwidget 16")), _ms(bv16), _verdict(med.get("attnwidget 16"), bv16)))
+    rows.append(
+        (
+            "cell executed → head view and heatmap painted, 16 tokens",
+            f"< BertViz ({_ms(bv16)})",
+            _ms(med.get("attnwidget 16")),
+            _ms(bv16),
+            _verdict(med.get("attnwidget 16"), bv16),
+        )
+    )
     for n, budget in ((128, 250), (512, 500)):
         limit = f[n] + budget if n in f else None
         bertviz = med.get(f"bertviz {n}")
-        rows.append((f"same, {n} tokens", f"≤ forward + {budget} ms ({_ms(limit)})", _ms(med.get(f"attnwidget {n}")),
-                     _ms(bertviz) if bertviz else ("not run (crashed the tab in #12)" if n == 512 else "—"),
-                     _verdict(med.get(f"attnwidget {n}"), limit)))
+        rows.append(
+            (
+                f"same, {n} tokens",
+                f"≤ forward + {budget} ms ({_ms(limit)})",
+                _ms(med.get(f"attnwidget {n}")),
+                _ms(bertviz) if bertviz else ("not run (crashed the tab in #12)" if n == 512 else "—"),
+                _verdict(med.get(f"attnwidget {n}"), limit),
+            )
+        )
     for n, budget in ((16, 100), (512, 200)):
         limit = f[n] + budget if n in f else None
         value = _median(results.enter.get(n))
         kernel = _median(results.enter_kernel.get(n))
-        rows.append((f"sentence box Enter → new tokens drawn, {n} tokens", f"≤ forward + {budget} ms ({_ms(limit)})",
-                     f"{_ms(value)} (kernel's handling {_ms(kernel)}, forward {_ms(f.get(n))})", "no sentence box", _verdict(value, limit)))
+        rows.append(
+            (
+                f"sentence box Enter → new tokens drawn, {n} tokens",
+                f"≤ forward + {budget} ms ({_ms(limit)})",
+                f"{_ms(value)} (kernel's handling {_ms(kernel)}, forward {_ms(f.get(n))})",
+                "no sentence box",
+                _verdict(value, limit),
+            )
+        )
     for what, into, limit in (("hover", results.hover, 33.0), ("layer change", results.layer, 50.0)):
         for n in (128, 512):
             stats = into.get(f"attnwidget {n}")
             bertviz = into.get(f"bertviz {n}")
-            rows.append((f"{what} p95 (event → next frame), {n} tokens", f"≤ {limit:.0f} ms",
-                         _ms(stats.p95 if stats else None) + (f" (median {_ms(stats.median)})" if stats else ""),
-                         _ms(bertviz.p95) if bertviz else "—", _verdict(stats.p95 if stats else None, limit)))
+            rows.append(
+                (
+                    f"{what} p95 (event → next frame), {n} tokens",
+                    f"≤ {limit:.0f} ms",
+                    _ms(stats.p95 if stats else None) + (f" (median {_ms(stats.median)})" if stats else ""),
+                    _ms(bertviz.p95) if bertviz else "—",
+                    _verdict(stats.p95 if stats else None, limit),
+                )
+            )
     for state in ("alive", "closed"):
         ready = results.ready.get(state)
         ratio = ready["ready"] / ready["forward"] if ready else None
-        rows.append((f"widget ready in the kernel, 512 tokens, earlier widgets {state}", "≤ 1.3 × forward",
-                     f"{ratio:.2f} × ({_ms(ready['ready'])} / {_ms(ready['forward'])})" if ready else "—", "—",
-                     _verdict(ratio, 1.3)))
+        rows.append(
+            (
+                f"widget ready in the kernel, 512 tokens, earlier widgets {state}",
+                "≤ 1.3 × forward",
+                f"{ratio:.2f} × ({_ms(ready['ready'])} / {_ms(ready['forward'])})" if ready else "—",
+                "—",
+                _verdict(ratio, 1.3),
+            )
+        )
     first = results.bytes.get("attnwidget 16", [])
     bertviz_bytes = _median(results.bytes.get("bertviz 16"))
     later = _median(first[1:]) if len(first) > 1 else None
-    rows.append(("bytes to the page per widget, 16 tokens (each further widget)", "≤ 40 kB", _kb(later), _kb(bertviz_bytes), _verdict(later, 40_000)))
+    rows.append(
+        (
+            "bytes to the page per widget, 16 tokens (each further widget)",
+            "≤ 40 kB",
+            _kb(later),
+            _kb(bertviz_bytes),
+            _verdict(later, 40_000),
+        )
+    )
     rows.append(("same, the first widget of a kernel (front end included once)", "—", _kb(first[0] if first else None), "—", "—"))
 
     meta = results.meta
@@ -459,11 +580,13 @@ def report(results: LabResults) -> str:
         *[f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows],
         "",
         "Forward pass in the kernel (bare `model(**inputs, output_attentions=True)`, median): "
-        + ", ".join(f"{n} tokens {_ms(v)}" for n, v in sorted(f.items())) + ".",
+        + ", ".join(f"{n} tokens {_ms(v)}" for n, v in sorted(f.items()))
+        + ".",
         "",
         "Work of the same hovers and layer changes (timing.js `work`: the handlers and the drawing frame's own "
         "script, style, layout and paint, without the wait for the frame; median / p95): "
-        + ", ".join(f"{key} {stats.median:.1f} / {stats.p95:.1f} ms" for key, stats in results.work.items()) + ".",
+        + ", ".join(f"{key} {stats.median:.1f} / {stats.p95:.1f} ms" for key, stats in results.work.items())
+        + ".",
         "",
         "The method's floor, the same page and timing for an action that changes nothing (median / p95): "
         + ", ".join(f"{n} tokens {stats.median:.1f} / {stats.p95:.1f} ms" for n, stats in results.floor.items())
@@ -474,8 +597,10 @@ def report(results: LabResults) -> str:
         "",
         "| case | painted | in the kernel | kernel done → painted | runs |",
         "|---|---|---|---|---|",
-        *[f"| {key} | {_ms(med[key])} | {_ms(_median(results.kernel_ms.get(key)))} | {_ms(_median(results.after_kernel_ms.get(key)))} | {len(results.painted[key])} |"
-          for key in results.painted],
+        *[
+            f"| {key} | {_ms(med[key])} | {_ms(_median(results.kernel_ms.get(key)))} | {_ms(_median(results.after_kernel_ms.get(key)))} | {len(results.painted[key])} |"
+            for key in results.painted
+        ],
         "",
         "## Chrome trace, ms per interaction (renderer main thread self time; Commit on any thread)",
         "",
@@ -483,11 +608,15 @@ def report(results: LabResults) -> str:
         "",
         "| interaction | script | style | layout | paint (with layerisation) | Commit | longest Commit |",
         "|---|---|---|---|---|---|---|",
-        *[f"| {label} | {t['script']} | {t['style']} | {t['layout']} | {t['paint']} | {t['Commit']} | {t['longest Commit']} |"
-          for label, t in results.traces.items()],
+        *[
+            f"| {label} | {t['script']} | {t['style']} | {t['layout']} | {t['paint']} | {t['Commit']} | {t['longest Commit']} |"
+            for label, t in results.traces.items()
+        ],
         "",
         "Busiest renderer main-thread events in each trace (self time, ms in total): "
-        + "; ".join(f"*{label}*: " + ", ".join(f"{name} {ms}" for name, ms in top.items()) for label, top in results.trace_top.items()),
+        + "; ".join(
+            f"*{label}*: " + ", ".join(f"{name} {ms}" for name, ms in top.items()) for label, top in results.trace_top.items()
+        ),
     ]
     if results.errors:
         lines += ["", "## Parts that failed", "", *[f"- {name}: {error}" for name, error in results.errors.items()]]
@@ -503,8 +632,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--enter-reps", type=int, default=5, help="sentence box Enters per size")
     parser.add_argument("--threads", type=int, default=1, help="torch threads in the kernel")
     parser.add_argument("--skip", nargs="*", default=[], choices=["bertviz"])
-    parser.add_argument("--parts", nargs="*", default=list(PARTS), choices=PARTS,
-                        help="measure only these (all by default); the traces hover and change layers on the last widget shown")
+    parser.add_argument(
+        "--parts",
+        nargs="*",
+        default=list(PARTS),
+        choices=PARTS,
+        help="measure only these (all by default); the traces hover and change layers on the last widget shown",
+    )
     parser.add_argument("--bertviz-512", action="store_true", help="also try BertViz at 512 tokens (60 s limit)")
     parser.add_argument("--out", default=str(BENCH_DIR / "results"))
     args = parser.parse_args(argv)

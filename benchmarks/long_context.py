@@ -38,8 +38,14 @@ def build(n_positions: int):
 
     torch.manual_seed(0)
     config = LlamaConfig(
-        vocab_size=1000, hidden_size=256, num_hidden_layers=4, num_attention_heads=8, num_key_value_heads=8,
-        intermediate_size=512, max_position_embeddings=n_positions, attn_implementation="sdpa",
+        vocab_size=1000,
+        hidden_size=256,
+        num_hidden_layers=4,
+        num_attention_heads=8,
+        num_key_value_heads=8,
+        intermediate_size=512,
+        max_position_embeddings=n_positions,
+        attn_implementation="sdpa",
     )
     return LlamaModel(config).eval()
 
@@ -55,8 +61,9 @@ WIDGET_REQUESTS = {
 
 def long_input(n: int):
     """The model (on the offline tokenizer, as a ``LoadedModel``) and a text of exactly ``n`` tokens."""
-    from attnwidget.models import LoadedModel, resolve_model_path
     from transformers import AutoTokenizer
+
+    from attnwidget.sources.models import LoadedModel, resolve_model_path
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("offline"))
     tokenizer.model_max_length = n
@@ -96,10 +103,15 @@ def widget_child(n: int) -> dict:
     rows = len(widget.tokens)
     for name, fields in WIDGET_REQUESTS.items():
         request = {"type": "long", "version": widget._data["version"], "stack": "self", "id": 1, "layer": 3, **fields}
-        request.update({"tile": {"rows": [0, rows], "cols": [0, rows]}, "line": {"index": rows // 2},
-                        "top": {"rows": [max(0, rows - 1024), rows]}}.get(fields["what"], {}))
+        request.update(
+            {
+                "tile": {"rows": [0, rows], "cols": [0, rows]},
+                "line": {"index": rows // 2},
+                "top": {"rows": [max(0, rows - 1024), rows]},
+            }.get(fields["what"], {})
+        )
         begin = time.perf_counter()
-        widget._on_page_message(widget, request, [])
+        widget._page.on_message(widget, request, [])
         result[name] = time.perf_counter() - begin
         assert sent and sent[-1].get("error") is None and "shape" in sent[-1], (name, sent[-1:])
     result["peak_with_answers_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
@@ -122,8 +134,8 @@ def child(mode: str, n: int, threads: int) -> dict:
             model(input_ids=ids)
         result["seconds"] = time.perf_counter() - start
     else:
-        from attnwidget.blockwise import Head, attention_row, pooled_tile, row_logsumexp, top_keys
-        from attnwidget.longcapture import capture_queries_keys_long
+        from attnwidget.long.blockwise import Head, attention_row, pooled_tile, row_logsumexp, top_keys
+        from attnwidget.long.capture import capture_queries_keys_long
 
         with torch.no_grad(), capture_queries_keys_long(model) as capture:
             model(input_ids=ids)
@@ -131,9 +143,7 @@ def child(mode: str, n: int, threads: int) -> dict:
         result["seconds"] = time.perf_counter() - start
         result["qk_bytes"] = stack.queries.nbytes + stack.keys.nbytes
         head = Head(stack, 3, 5)
-        for name, work in (
-            ("lse", lambda: row_logsumexp(head)),
-        ):
+        for name, work in (("lse", lambda: row_logsumexp(head)),):
             begin = time.perf_counter()
             lse = work()
             result[name] = time.perf_counter() - begin
@@ -176,8 +186,10 @@ def main() -> None:
     if not rows:
         return
     print()
-    print("| tokens | bare forward | forward + capture | q and k | peak above the model (forward / capture) "
-          "| one head: row lse | 800×800 tile | one row | top 8 of every row |")
+    print(
+        "| tokens | bare forward | forward + capture | q and k | peak above the model (forward / capture) "
+        "| one head: row lse | 800×800 tile | one row | top 8 of every row |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for measured in rows:
         forward, capture = measured["forward"], measured["capture"]
@@ -190,9 +202,11 @@ def main() -> None:
 
 
 def print_widget_table(measured: list[dict]) -> None:
-    print("| tokens | bare forward | widget ready (target ≤ forward + 2 s) | peak memory above the model: "
-          "bare forward / widget ready / after the requests | tile, all 8 heads | tile, one head | row, all heads "
-          "| top 8 keys, last 1,024 rows | thumbnails, one layer |")
+    print(
+        "| tokens | bare forward | widget ready (target ≤ forward + 2 s) | peak memory above the model: "
+        "bare forward / widget ready / after the requests | tile, all 8 heads | tile, one head | row, all heads "
+        "| top 8 keys, last 1,024 rows | thumbnails, one layer |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for m in measured:
         print(

@@ -21,7 +21,6 @@ import json
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from common import labhost  # also puts src/ and tests/ on sys.path
@@ -45,7 +44,6 @@ w
 """
 
 
-
 def when(condition: str) -> str:
     """A page function resolving with Date.now() two frames after ``condition`` first holds (polled every frame)."""
     return f"""() => new Promise((resolve) => {{
@@ -55,7 +53,9 @@ def when(condition: str) -> str:
     }})"""
 
 
-COLORBAR_SHOWN = "() => { const bar = document.querySelector('.attnwidget [data-testid=heatmap-colorbar]'); return !!bar && !bar.hidden; }"
+COLORBAR_SHOWN = (
+    "() => { const bar = document.querySelector('.attnwidget [data-testid=heatmap-colorbar]'); return !!bar && !bar.hidden; }"
+)
 # Pointer moves over `count` cells along the plot's diagonal band, each timed to two frames after it.
 HOVERS = """async (count) => {
   const plot = document.querySelector('.attnwidget [data-testid=heatmap-plot]');
@@ -106,7 +106,11 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory(prefix="attnwidget-long-") as tmp, labhost.running_lab(Path(tmp)) as server, sync_playwright() as playwright:
+    with (
+        tempfile.TemporaryDirectory(prefix="attnwidget-long-") as tmp,
+        labhost.running_lab(Path(tmp)) as server,
+        sync_playwright() as playwright,
+    ):
         browser = playwright.chromium.launch(executable_path=labhost.CHROMIUM, args=labhost.CHROMIUM_ARGS)
         page = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=server.url).new_page()
         page.set_default_timeout(300_000)
@@ -127,16 +131,29 @@ def main() -> None:
         page.wait_for_timeout(IDLE_MS)  # the reader looks: the page fetches the other layers' tiles meanwhile
         warm = change_layers((3, 0, 1, 2))
         browser.close()
-    print(json.dumps({"shown": shown, "first_paint_ms": painted - shown["ready"],
-                      "hovers_ms": hovers, "cold_layer_changes_ms": cold, "warm_layer_changes_ms": warm}), file=sys.stderr)
-    print("| tokens | first paint after ready | hover p95 (median), page work "
-          f"| layer change right after the hovers | layer change after {IDLE_MS / 1e3:.0f} s idle (slowest) |")
+    print(
+        json.dumps(
+            {
+                "shown": shown,
+                "first_paint_ms": painted - shown["ready"],
+                "hovers_ms": hovers,
+                "cold_layer_changes_ms": cold,
+                "warm_layer_changes_ms": warm,
+            }
+        ),
+        file=sys.stderr,
+    )
+    print(
+        "| tokens | first paint after ready | hover p95 (median), page work "
+        f"| layer change right after the hovers | layer change after {IDLE_MS / 1e3:.0f} s idle (slowest) |"
+    )
     print("|---|---|---|---|---|")
     print(
         f"| {shown['tokens']:,} | {(painted - shown['ready']) / 1e3:.2f} s | "
         f"{p95(hovers):.0f} ms ({statistics.median(hovers):.0f} ms) | {', '.join(f'{c / 1e3:.2f}' for c in cold)} s | "
         f"{max(warm):.0f} ms |"
     )
+
 
 if __name__ == "__main__":
     main()

@@ -23,8 +23,8 @@ from typing import Any
 from ipywidgets.widgets.widget import _remove_buffers
 
 from attnwidget import AttentionWidget
-from attnwidget.payload import payload_bytes
-from attnwidget.standalone import html_of
+from attnwidget.export.html import html_of
+from attnwidget.wire.payload import payload_bytes
 from common import RecordingComm, close_widget
 from harness.fixture import layer_answers
 

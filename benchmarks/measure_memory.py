@@ -79,11 +79,10 @@ def _malloc_trim() -> None:
 
 
 def child(tokens: int, widgets: int, reruns: int, threads: int) -> MemoryResult:
-    from common import RecordingComm, text_with_tokens  # first: it sets the environment and import path
-
     import torch
 
     from attnwidget import AttentionWidget, load_model
+    from common import RecordingComm, text_with_tokens  # first: it sets the environment and import path
 
     if threads > 0:
         torch.set_num_threads(threads)
@@ -92,7 +91,7 @@ def child(tokens: int, widgets: int, reruns: int, threads: int) -> MemoryResult:
     texts = (text_with_tokens(loaded.tokenizer, tokens), text_with_tokens(loaded.tokenizer, tokens, offset=61))
     with RecordingComm():
         warm = AttentionWidget(texts[1], model="offline")  # first-use allocations (torch, numpy pools)
-        warm._on_page_message(warm, {"type": "run", "request": 1, "sentence": texts[0]}, [])
+        warm._page.on_message(warm, {"type": "run", "request": 1, "sentence": texts[0]}, [])
         warm.close()
         del warm
         baseline = _rss(trim=True)
@@ -110,11 +109,11 @@ def child(tokens: int, widgets: int, reruns: int, threads: int) -> MemoryResult:
         others = itertools.cycle((texts[1], texts[0]))
         run = {"type": "run"}
         for _ in range(2):
-            kept._on_page_message(kept, {**run, "request": kept._request + 1, "sentence": next(others)}, [])
+            kept._page.on_message(kept, {**run, "request": kept._request + 1, "sentence": next(others)}, [])
         start_trimmed = _rss(trim=True)
         samples = []
         for _ in range(reruns):
-            kept._on_page_message(kept, {**run, "request": kept._request + 1, "sentence": next(others)}, [])
+            kept._page.on_message(kept, {**run, "request": kept._request + 1, "sentence": next(others)}, [])
             if kept.error:
                 raise RuntimeError(kept.error)
             samples.append(_rss())
@@ -144,7 +143,15 @@ def measure_memory(
     """Run :func:`child` in a fresh interpreter and read its result."""
     if widgets < 2:
         raise ValueError("measure at least two widgets (one is kept for the re-runs)")
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", f"--tokens={tokens}", f"--widgets={widgets}", f"--reruns={reruns}", f"--threads={threads}"]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        f"--tokens={tokens}",
+        f"--widgets={widgets}",
+        f"--reruns={reruns}",
+        f"--threads={threads}",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"memory child failed ({done.returncode}): {done.stderr[-3000:]}")

@@ -39,7 +39,7 @@ class RerunTimings:
     """A re-run asked by the page, handled as in a kernel, against the bare forward pass."""
 
     tokens: int
-    handle_run: Stats  # w._on_page_message(w, {"type": "run", "sentence": ...}, [])
+    handle_run: Stats  # w._page.on_message(w, {"type": "run", "sentence": ...}, [])
     forward: Stats
 
 
@@ -87,7 +87,7 @@ def time_bertviz(loaded: LoadedModel, text: str, repeat: int) -> tuple[Stats, in
     sizes: list[int] = []
 
     def run() -> None:
-        html = head_view(output.attentions, tokens, html_action="return")
+        html = head_view(output.attentions, tokens, html_action="return")  # noqa: F821 - called before `del output`
         sizes.append(len(html.data.encode("utf-8")))
         del html
 
@@ -144,7 +144,7 @@ def measure_rerun(loaded: LoadedModel, model: Any, texts: tuple[str, str], token
     others = itertools.cycle((texts[1], texts[0]))
 
     def run() -> None:
-        widget._on_page_message(widget, {"type": "run", "request": widget._request + 1, "sentence": next(others)}, [])
+        widget._page.on_message(widget, {"type": "run", "request": widget._request + 1, "sentence": next(others)}, [])
         if widget.error:
             raise RuntimeError(widget.error)
 

@@ -44,7 +44,15 @@ def build_unminified(out_dir: Path) -> Path:
     esbuild = REPO_DIR / "node_modules" / ".bin" / "esbuild"
     if not esbuild.exists():
         raise FileNotFoundError(f"{esbuild} not found: run npm install")
-    command = [str(esbuild), "widget=js/index.ts", "--bundle", "--format=esm", "--target=es2022", f"--outdir={out_dir}", "--log-level=error"]
+    command = [
+        str(esbuild),
+        "widget=js/index.ts",
+        "--bundle",
+        "--format=esm",
+        "--target=es2022",
+        f"--outdir={out_dir}",
+        "--log-level=error",
+    ]
     subprocess.run(command, cwd=REPO_DIR, check=True, capture_output=True, text=True)
     return out_dir
 

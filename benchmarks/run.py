@@ -20,29 +20,37 @@ import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import common  # noqa: F401 - sets the offline environment and the import path first
-from common import BENCH_DIR, QUICK_SIZES, REPO_DIR, SIZES, STATIC_DIR, RecordingComm, close_widget, model_dir
-from common import save_random_bert, save_random_gpt2, text_with_tokens
-from measure_browser import BrowserCase, BrowserResult, measure_browser
-from measure_bytes import Bytes, measure_bytes
-from measure_memory import MemoryResult, measure_memory
+from common import (
+    BENCH_DIR,
+    QUICK_SIZES,
+    REPO_DIR,
+    SIZES,
+    STATIC_DIR,
+    RecordingComm,
+    close_widget,
+    model_dir,
+    save_random_bert,
+    save_random_gpt2,
+    text_with_tokens,
+)
+from measure_browser import BrowserCase, measure_browser
+from measure_bytes import measure_bytes
+from measure_memory import measure_memory
 from measure_python import (
-    AnalysisTimings,
-    Breakdown,
-    PythonTimings,
-    RerunTimings,
     measure_analysis,
     measure_rerun,
     measure_size,
     profile_widget,
 )
-from profile_js import JsProfile, profile_js
+from profile_js import profile_js
 from report import write_report
+from results import DecoderResult, Results
 
 if TYPE_CHECKING:
     from attnwidget import LoadedModel
@@ -89,30 +97,6 @@ class Config:
             quick=quick,
             threads=args.threads,
         )
-
-
-@dataclass
-class DecoderResult:
-    """The 2,048-token decoder: kernel timings and bytes (the browser side is a BrowserResult)."""
-
-    timings: PythonTimings
-    bytes: Bytes
-
-
-@dataclass
-class Results:
-    meta: dict = field(default_factory=dict)
-    python: list[PythonTimings] = field(default_factory=list)
-    bytes: list[Bytes] = field(default_factory=list)
-    rerun: RerunTimings | None = None
-    big: Bytes | None = None
-    decoder: DecoderResult | None = None
-    browser: list[BrowserResult] = field(default_factory=list)
-    memory: MemoryResult | None = None
-    breakdowns: list[Breakdown] = field(default_factory=list)
-    js_profiles: list[JsProfile] = field(default_factory=list)
-    analysis: AnalysisTimings | None = None
-    errors: dict[str, str] = field(default_factory=dict)
 
 
 class Runner:
@@ -196,7 +180,9 @@ class Runner:
             if self.skipped("browser"):
                 pass
             elif not bundle_ok:
-                results.errors["browser"] = f"no real bundle in {config.bundle_dir} (widget.js under {MIN_BUNDLE_BYTES} bytes): run npm run build"
+                results.errors["browser"] = (
+                    f"no real bundle in {config.bundle_dir} (widget.js under {MIN_BUNDLE_BYTES} bytes): run npm run build"
+                )
             else:
                 with self.section("browser"):
                     results.browser = measure_browser(cases, fixtures, config.bundle_dir, config.browser_reps, config.remounts)

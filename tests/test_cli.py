@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from attnwidget.cli import main
-from standalone_reading import embedded
+from helpers.standalone_reading import embedded
 
 SENTENCE = "He went to the bank to deposit money."
 
@@ -23,7 +23,9 @@ def attnwidget(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_a_sentence_to_a_standalone_page_with_the_chosen_view(tmp_path: Path) -> None:
-    result = attnwidget(SENTENCE, "--model", "offline", "-o", "bank.html", "--layer", "3", "--heads", "0,5", "--focus", "bank", cwd=tmp_path)
+    result = attnwidget(
+        SENTENCE, "--model", "offline", "-o", "bank.html", "--layer", "3", "--heads", "0,5", "--focus", "bank", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     state, _ = embedded((tmp_path / "bank.html").read_text(encoding="utf-8"))
     traits = state["traits"]
@@ -36,7 +38,21 @@ def test_a_sentence_to_a_standalone_page_with_the_chosen_view(tmp_path: Path) ->
 @pytest.mark.parametrize(("suffix", "magic"), [("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")])
 def test_a_sentence_to_a_figure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, magic: bytes) -> None:
     monkeypatch.chdir(tmp_path)  # in this process: the same main() as above, without loading torch again
-    args = [SENTENCE, "--model", "offline", "-o", f"bank.{suffix}", "--view", "token_focus", "--focus", "bank", "--layer", "3", "--heads", "0,5"]
+    args = [
+        SENTENCE,
+        "--model",
+        "offline",
+        "-o",
+        f"bank.{suffix}",
+        "--view",
+        "token_focus",
+        "--focus",
+        "bank",
+        "--layer",
+        "3",
+        "--heads",
+        "0,5",
+    ]
     assert main(args) == 0
     assert (tmp_path / f"bank.{suffix}").read_bytes().startswith(magic)
 
@@ -46,7 +62,19 @@ PIECES = "The tokenised embeddings went to the riverbank."  # token ##ised, em #
 
 def test_rollout_over_words_to_a_standalone_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    args = [PIECES, "--model", "offline", "-o", "words.html", "--combine", "rollout", "--granularity", "words", "--focus", "riverbank"]
+    args = [
+        PIECES,
+        "--model",
+        "offline",
+        "-o",
+        "words.html",
+        "--combine",
+        "rollout",
+        "--granularity",
+        "words",
+        "--focus",
+        "riverbank",
+    ]
     assert main(args) == 0
     state, _ = embedded((tmp_path / "words.html").read_text(encoding="utf-8"))
     traits = state["traits"]
@@ -61,7 +89,10 @@ def test_rollout_over_words_to_a_figure_says_so_in_its_title(tmp_path: Path, mon
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(matplotlib.rcParams, "svg.fonttype", "none")  # text stays text in the SVG, to read it here
-    assert main([PIECES, "--model", "offline", "-o", "words.svg", "--layer", "2", "--combine", "rollout", "--granularity", "words"]) == 0
+    assert (
+        main([PIECES, "--model", "offline", "-o", "words.svg", "--layer", "2", "--combine", "rollout", "--granularity", "words"])
+        == 0
+    )
     svg = (tmp_path / "words.svg").read_text(encoding="utf-8")
     assert "Rollout of layers 0–2 · words" in svg
     assert "riverbank" in svg and "##bank" not in svg
@@ -71,7 +102,10 @@ def test_one_file_per_line_with_a_progress_bar_and_a_summary(tmp_path: Path) -> 
     (tmp_path / "sentences.txt").write_text("The river bank was muddy.\n\nHe went to the bank.\n", encoding="utf-8")
     result = attnwidget("--input", "sentences.txt", "--out-dir", "out", "--format", "html", "--model", "offline", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["1-the-river-bank-was-muddy.html", "2-he-went-to-the-bank.html"]
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        "1-the-river-bank-was-muddy.html",
+        "2-he-went-to-the-bank.html",
+    ]
     state, _ = embedded((tmp_path / "out" / "2-he-went-to-the-bank.html").read_text(encoding="utf-8"))
     assert state["traits"]["sentence"] == "He went to the bank."
     assert "2/2" in result.stderr  # tqdm's progress

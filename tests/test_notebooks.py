@@ -26,12 +26,17 @@ from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from attnwidget.models import resolve_model_path
+from attnwidget.sources.models import resolve_model_path
 
 NOTEBOOK_DIR = Path(__file__).parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 EXAMPLES = (
-    "quickstart", "encoder_models", "decoder_models", "encoder_decoder_models", "sentence_pairs", "from_bertviz",
+    "quickstart",
+    "encoder_models",
+    "decoder_models",
+    "encoder_decoder_models",
+    "sentence_pairs",
+    "from_bertviz",
     "analysis",
 )
 CELL_TIMEOUT_S = 120
@@ -145,8 +150,7 @@ def widget_cells(notebook: nbformat.NotebookNode) -> list[int]:
         target.id
         for _, tree in trees
         for node in ast.walk(tree)
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-        and _called_name(node.value) in WIDGET_FACTORIES
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _called_name(node.value) in WIDGET_FACTORIES
         for target in node.targets
         if isinstance(target, ast.Name)
     }
@@ -190,7 +194,7 @@ def with_local_models(notebook: nbformat.NotebookNode, local: Callable[[str], st
         for hub_id in HUB_MODELS:
             quoted = re.compile(r"""(["'])""" + re.escape(hub_id) + r"\1")
             if quoted.search(cell.source):
-                cell.source = quoted.sub(lambda _: repr(local(hub_id)), cell.source)
+                cell.source = quoted.sub(repr(local(hub_id)).replace("\\", r"\\"), cell.source)
     return copy
 
 
@@ -218,16 +222,15 @@ def test_notebook_is_saved_without_outputs(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
     with_outputs = [
-        index for index, cell in enumerate(notebook.cells)
+        index
+        for index, cell in enumerate(notebook.cells)
         if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)
     ]
     assert not with_outputs, f"{path.name}: cells {with_outputs} were saved with outputs; clear them before saving"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
-def test_notebook_runs_offline_and_shows_its_widgets(
-    path: Path, local_model: Callable[[str], str], tmp_path: Path
-) -> None:
+def test_notebook_runs_offline_and_shows_its_widgets(path: Path, local_model: Callable[[str], str], tmp_path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     unmapped = unmapped_hub_ids(notebook)
     assert not unmapped, (
@@ -240,9 +243,7 @@ def test_notebook_runs_offline_and_shows_its_widgets(
     local = with_local_models(notebook, local_model)
     survivors = [name for name in model_names(local) if not _is_local(name)]
     assert not survivors, f"{path.name}: hub ids left after swapping in local models: {survivors}"
-    client = NotebookClient(
-        local, timeout=CELL_TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    )
+    client = NotebookClient(local, timeout=CELL_TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error"}
     try:
         client.execute(env=env)
@@ -260,9 +261,5 @@ def test_notebook_runs_offline_and_shows_its_widgets(
 
 def _anywidget_views(cell: nbformat.NotebookNode, state: dict) -> list[str]:
     """Model ids of the anywidget views a cell displayed (progress bars and other widgets left out)."""
-    views = [
-        output["data"][WIDGET_VIEW]["model_id"]
-        for output in cell.outputs
-        if WIDGET_VIEW in output.get("data", {})
-    ]
+    views = [output["data"][WIDGET_VIEW]["model_id"] for output in cell.outputs if WIDGET_VIEW in output.get("data", {})]
     return [model_id for model_id in views if state.get(model_id, {}).get("model_module") == "anywidget"]

@@ -84,7 +84,7 @@ def layer_answers(widget: Any, *, only_missing: bool = True) -> list[SentMessage
             continue
         with capture_messages(widget) as sent:
             request = {"type": "layers", "version": data["version"], "stack": stack_name, "layers": wanted}
-            widget._on_page_message(widget, request, [])
+            widget._page.on_message(widget, request, [])
         answers += [m for m in sent if m.method == "custom" and m.body.get("type") == "layer"]
     return answers
 
@@ -131,7 +131,7 @@ class FixtureWriter:
         The widget holds the new input afterwards.
         """
         with capture_messages(widget) as sent:
-            widget._on_page_message(widget, {"type": "run", "request": widget._request + 1, "sentence": sentence}, [])
+            widget._page.on_message(widget, {"type": "run", "request": widget._request + 1, "sentence": sentence}, [])
         if widget.error:
             raise RuntimeError(f"the re-run failed: {widget.error}")
         steps = []

@@ -1,14 +1,22 @@
-"""attnwidget: a live, linked Jupyter widget for looking inside a Transformer's attention."""
+"""attnwidget: a live, linked Jupyter widget for looking inside a Transformer's attention.
 
+The package is layered, each folder importing only those below it (checked by
+import-linter, see pyproject.toml): ``core`` → ``long`` → ``sources`` and ``analysis``
+→ ``wire`` → ``export`` → ``widget`` → ``bertviz`` and ``cli``. ARCHITECTURE.md maps
+every file.
+"""
+
+from . import _moved
 from .analysis import head_change, head_stats, layer_summary, rollout, word_attention
-from .compat import head_view, model_view
-from .extraction import extract
-from .models import OFFLINE_MODEL, LoadedModel, load_model
-from .neuron import neuron_view
-from .result import AttentionStack, Extraction
-from .standalone import save_html
-from .tensors import extraction_from_tensors
+from .bertviz import head_view, model_view, neuron_view
+from .core.stack import AttentionStack, Extraction
+from .export.html import save_html
+from .sources.forward import extract
+from .sources.models import OFFLINE_MODEL, LoadedModel, load_model
+from .sources.tensors import extraction_from_tensors
 from .widget import AttentionWidget
+
+_moved.install()
 
 __all__ = [
     "OFFLINE_MODEL",

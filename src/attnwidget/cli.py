@@ -24,15 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .analysis import stack_word_ids, word_labels
-from .extraction import check_sentence, extract
-from .models import OFFLINE_MODEL, LoadedModel, load_model
-from .result import AttentionStack, Extraction
-from .standalone import standalone_html, write_standalone
-from .tensors import check_indices
-from .tokens import display_tokens, token_index
-from .validation import COMBINES, GRANULARITIES
-from .views import shown_extraction
+from .analysis.shown import COMBINES, GRANULARITIES, shown_extraction
+from .analysis.words import stack_word_ids, word_labels
+from .core.checks import check_indices
+from .core.stack import AttentionStack, Extraction
+from .core.tokens import display_tokens, token_index
+from .export.html import standalone_html, write_standalone
+from .sources.forward import check_sentence, extract
+from .sources.models import OFFLINE_MODEL, LoadedModel, load_model
 
 FORMATS = ("html", "png", "svg", "pdf")
 VIEWS = ("heatmap", "token_focus", "head_view", "model_view")
@@ -73,7 +72,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--heads", type=_head_list, help="heads shown, e.g. 0,5 (default: all)")
     p.add_argument("--focus", help="focus token, as text ('bank') or index (token_focus needs one)")
     p.add_argument("--direction", choices=("attends_to", "attended_by"), default="attends_to")
-    p.add_argument("--theme", choices=("auto", "light", "dark"), default="auto", help="auto: HTML follows the OS; figures are light")
+    p.add_argument(
+        "--theme", choices=("auto", "light", "dark"), default="auto", help="auto: HTML follows the OS; figures are light"
+    )
     p.add_argument("--combine", choices=COMBINES, default="none", help="rollout: each layer composed with the layers below it")
     p.add_argument("--granularity", choices=GRANULARITIES, default="tokens", help="words: word pieces merged into words")
     return p
@@ -88,9 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error("give the file to write with -o, e.g. -o bank.html or -o bank.png")
     if args.input is not None and args.out_dir is None:
         p.error("--input needs --out-dir")
-    choice = ViewChoice(
-        args.view, args.layer, args.heads, args.focus, args.direction, args.theme, args.combine, args.granularity
-    )
+    choice = ViewChoice(args.view, args.layer, args.heads, args.focus, args.direction, args.theme, args.combine, args.granularity)
     try:
         if args.text is not None:
             check_sentence(args.text, "the sentence")
@@ -165,7 +164,7 @@ def _load(model: str) -> LoadedModel:
 
 
 def _html_view(extraction: Extraction, choice: ViewChoice) -> dict[str, Any]:
-    stack = extraction.main  # rollout and words keep its layers and heads; standalone_html computes them
+    stack = extraction.weights(extraction.main.name, "the command line")  # rollout and words keep its layers and heads
     view: dict[str, Any] = {
         "layer": check_indices([choice.layer], stack.n_layers, "--layer", "layers")[0],
         "combine": choice.combine,
@@ -185,12 +184,13 @@ def _html_view(extraction: Extraction, choice: ViewChoice) -> dict[str, Any]:
 
 def _shown(extraction: Extraction, choice: ViewChoice) -> AttentionStack:
     """The main stack as the output shows it: rollout and/or words when asked for."""
-    return shown_extraction(extraction, choice.combine, choice.granularity).main
+    shown = shown_extraction(extraction, choice.combine, choice.granularity)
+    return shown.weights(shown.main.name, "the command line")
 
 
 def _figure(extraction: Extraction, choice: ViewChoice) -> Any:
     try:
-        from . import plot
+        from .export import plot
     except ImportError as error:
         raise CommandError(f"figures need matplotlib: pip install 'attnwidget[plot]' ({error})") from None
     theme = choice.theme if choice.theme != "auto" else "light"
@@ -205,7 +205,12 @@ def _figure(extraction: Extraction, choice: ViewChoice) -> Any:
         options["focus"] = _focus_value(choice.focus)
     stack = _shown(extraction, choice)
     shown = plot.AttentionInput(
-        stack.layers, display_tokens(stack.row_tokens), display_tokens(stack.col_tokens), stack.name, choice.combine, choice.granularity
+        stack.layers,
+        display_tokens(stack.row_tokens),
+        display_tokens(stack.col_tokens),
+        stack.name,
+        choice.combine,
+        choice.granularity,
     )
     return plot.figure(shown, choice.view, **options)
 

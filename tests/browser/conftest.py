@@ -19,14 +19,15 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, expect, sync_playwright
 
-from .labhost import (
+from helpers.labhost import (
     CHROMIUM,
     CHROMIUM_ARGS,
     SCREENSHOTS,
@@ -120,7 +121,7 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         pytest.fail(str(error))
 
 
-MARIMO_APP = '''
+MARIMO_APP = """
 import marimo
 
 app = marimo.App()
@@ -141,7 +142,7 @@ def _(mo, view):
     # Re-executed by marimo whenever the page changes the widget.
     mo.md(f"probe: layer {view.layer} · sentence {view.sentence}")
     return
-'''
+"""
 
 
 @pytest.fixture(scope="session")
@@ -152,13 +153,24 @@ def marimo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "MARIMO_SKIP_UPDATE_CHECK": "1", "HOME": str(base)}
     command = [
-        sys.executable, "-m", "marimo", "run", "app.py", "--headless", "--host", "127.0.0.1", f"--port={port}",
-        "--no-token", "--no-sandbox", "--no-check",
+        sys.executable,
+        "-m",
+        "marimo",
+        "run",
+        "app.py",
+        "--headless",
+        "--host",
+        "127.0.0.1",
+        f"--port={port}",
+        "--no-token",
+        "--no-sandbox",
+        "--no-check",
     ]
     log_path = base / "server.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         url = f"http://127.0.0.1:{port}/"
         try:
             try:
@@ -237,7 +249,7 @@ def _watch(context: Any, request: pytest.FixtureRequest, allowed: Any) -> Page:
 
 def _late_problems(request: pytest.FixtureRequest) -> None:
     problems = request.node.page_problems
-    late = problems[getattr(request.node, "page_problems_reported", 0):]
+    late = problems[getattr(request.node, "page_problems_reported", 0) :]
     if late:
         pytest.fail("the page reported errors after the test:\n" + "\n".join(late), pytrace=False)
 
@@ -271,7 +283,6 @@ def page(browser: Browser, lab_server: LabServer, request: pytest.FixtureRequest
     context.close()
     lab_server.shutdown_kernels()  # after the screenshot, so a failed page is pictured as it was
     _late_problems(request)
-
 
 
 @pytest.fixture

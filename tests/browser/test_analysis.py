@@ -55,7 +55,9 @@ def test_rollout_words_comparison_and_head_table_from_the_page(lab, page: Page) 
     # Words: "tokenization" is one token again, in the page and in Python.
     assert "##ization" in _tokens(widget)
     widget.locator("[data-testid=granularity-toggle]").click()
-    expect(widget.locator("[data-testid=head-view] [data-testid=token]", has_text=re.compile(r"^\s*tokenization\s*$")).first).to_be_visible()
+    expect(
+        widget.locator("[data-testid=head-view] [data-testid=token]", has_text=re.compile(r"^\s*tokenization\s*$")).first
+    ).to_be_visible()
     assert "##ization" not in _tokens(widget)
     state = _kernel(lab)
     assert state["granularity"] == "words" and "tokenization" in state["tokens"] and "##ization" not in state["tokens"]

@@ -46,7 +46,7 @@ def test_the_neuron_view_shows_the_dot_products_python_computes(lab, page: Page)
     deposit = panel.locator("[data-testid=neuron-score][data-key='7']")
     shown_dot = float(deposit.get_attribute("data-dot"))
     shown_weight = float(deposit.get_attribute("data-weight"))
-    q, k, scale = _kernel(lab, "[w.qk(2, 5).q.tolist(), w.qk(2, 5).k.tolist(), w.qk(2, 5).scale]")
+    q, k, _scale = _kernel(lab, "[w.qk(2, 5).q.tolist(), w.qk(2, 5).k.tolist(), w.qk(2, 5).scale]")
     expected_dot = sum(a * b for a, b in zip(q[5], k[7]))
     assert abs(shown_dot - expected_dot) < 1e-4
     assert abs(float(deposit.locator("[data-testid=neuron-dot]").inner_text()) - expected_dot) < 1e-3
@@ -74,7 +74,7 @@ WIDE_HEADS = [
     "import torch\n"
     "from transformers import AutoTokenizer, BertConfig, BertModel\n"
     "from attnwidget import neuron_view\n"
-    "from attnwidget.models import resolve_model_path\n"
+    "from attnwidget.sources.models import resolve_model_path\n"
     "tokenizer = AutoTokenizer.from_pretrained(resolve_model_path('offline'))\n"
     "torch.manual_seed(0)\n"
     "config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=256, num_attention_heads=2,\n"

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from attnwidget import AttentionWidget
-from attnwidget.standalone import script_json
-from standalone_reading import embedded, scripts_of
+from attnwidget.export.html import script_json
+from helpers.standalone_reading import embedded, scripts_of
 
 SENTENCE = "He went to the bank to deposit money."
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -102,7 +102,9 @@ def test_a_forced_dark_theme_paints_dark_in_a_light_os(widget: AttentionWidget, 
     assert background == "rgb(30, 30, 30)"
 
 
-def test_a_layer_missing_from_a_page_with_no_kernel_says_it_was_not_saved(widget: AttentionWidget, file_page: Page, tmp_path: Path) -> None:
+def test_a_layer_missing_from_a_page_with_no_kernel_says_it_was_not_saved(
+    widget: AttentionWidget, file_page: Page, tmp_path: Path
+) -> None:
     """What nbconvert's HTML of a streamed widget is: the state holds only the layer shown, and no kernel answers."""
     html = widget.save_html(tmp_path / "full.html").read_text(encoding="utf-8")
     state, _ = embedded(html)

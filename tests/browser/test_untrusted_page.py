@@ -11,7 +11,7 @@ FIRST = "He went to the bank to deposit money."
 # A model that takes 3 s for sentences starting with "Slow", so a run is surely in flight while the user types.
 SLOW_WIDGET = [
     "import time\n"
-    "import attnwidget.widget as widget_module\n"
+    "import attnwidget.widget.runs as widget_module\n"
     "_extract = widget_module.extract\n"
     "def slow_extract(model, sentence, **kwargs):\n"
     "    if sentence.startswith('Slow'):\n"
@@ -76,7 +76,13 @@ def test_typing_while_a_run_is_in_flight_keeps_what_the_user_typed(lab, page: Pa
     expect(widget.locator("[data-testid=token]", has_text="flooded").first).to_be_visible(timeout=20_000)
     box.press_sequentially("ence", delay=30)
 
-    assert set(_recorded_box(page)) <= {"The next sent", "The next sente", "The next senten", "The next sentenc", "The next sentence"}
+    assert set(_recorded_box(page)) <= {
+        "The next sent",
+        "The next sente",
+        "The next senten",
+        "The next sentenc",
+        "The next sentence",
+    }
     expect(box).to_have_value("The next sentence")
     assert _kernel(lab, "w.sentence") == "Slow the river bank flooded."
     _screenshot_top(page, widget, "typing-kept-while-run-in-flight")
@@ -115,7 +121,9 @@ def test_a_value_python_refuses_snaps_back_in_the_page_with_a_visible_error(lab,
     tokens_before = _tokens(widget)
 
     # A misbehaving page: a layer the model does not have, chosen through the real control.
-    layer.evaluate("(select) => { select.add(new Option('-1', '-1')); select.value = '-1'; select.dispatchEvent(new Event('change')); }")
+    layer.evaluate(
+        "(select) => { select.add(new Option('-1', '-1')); select.value = '-1'; select.dispatchEvent(new Event('change')); }"
+    )
 
     error = widget.locator("[data-testid=error]")
     expect(error).to_contain_text("Not applied: layer must be between 0 and 5, got -1")
