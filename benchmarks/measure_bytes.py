@@ -1,7 +1,7 @@
 """Bytes attnwidget sends to the page, against BertViz's HTML.
 
 * first paint: the ``_data`` trait at construction, its binary buffers
-  (``attnwidget.payload.payload_bytes``) plus the JSON of everything else in it;
+  (``attnwidget.wire.payload.payload_bytes``) plus the JSON of everything else in it;
 * total: first paint plus every ``layer`` message the page asks for afterwards
   (JSON content plus the codes), i.e. what the page holds once every layer is cached;
 * wire: the kernel messages published while constructing the widget, as

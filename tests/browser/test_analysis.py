@@ -1,4 +1,4 @@
-"""Issue #10 in a real JupyterLab: rollout, words, a second model and the Heads table, driven from the page.
+"""Analysis in a real JupyterLab: rollout, words, a second model and the Heads table, driven from the page.
 
 Every step is checked in the page and read back from the kernel.
 """

@@ -172,7 +172,7 @@ def test_bias_row_gives_one_rows_additive_term(tiny_model) -> None:
     np.testing.assert_array_equal(row, head.bias[2])
 
 
-# ---- through ipywidgets' real message path (issue 8's rules for the page) ----------------------------
+# ---- through ipywidgets' real message path (the page's rules) ----------------------------
 
 
 def test_the_page_opens_and_closes_the_neuron_view_and_a_non_flag_snaps_back(monkeypatch) -> None:
