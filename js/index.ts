@@ -17,17 +17,18 @@ import { createStore } from "./state/store";
 import { connectLong } from "./state/longFetcher";
 import { connectQueries } from "./state/queries";
 import { connect, type Actions } from "./state/sync";
+import type { Traits } from "./state/traits";
 import { ViewDeriver, type View } from "./state/view";
 import { initialViewState, type ViewState } from "./state/viewState";
 import "./styles.css";
 
-function render({ model, el: host }: RenderProps<Record<string, any>>): () => void {
+function render({ model, el: host }: Pick<RenderProps<Traits>, "model" | "el">): () => void {
   const root = el("div", { className: "attnwidget", attrs: { tabindex: "0", "aria-label": "Attention viewer" } });
   const store = createStore<ViewState>(initialViewState);
-  const { actions, disconnect } = connect(model as AnyModel<Record<string, any>>, store);
+  const { actions, disconnect } = connect(model, store);
   // Before the panels subscribe: a long stack has its cache before the first draw asks it for anything.
-  const disconnectLong = connectLong(model as AnyModel<Record<string, any>>, store);
-  const untheme = followThemeTrait(model as AnyModel<Record<string, any>>, root, () => drawAll(store.get()));
+  const disconnectLong = connectLong(model, store);
+  const untheme = followThemeTrait(model, root, () => drawAll(store.get()));
   let theme = readTheme(root);
   const context: PanelContext = { actions, theme: () => theme };
 
@@ -76,7 +77,7 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
   const cleanups = [
     unsubscribe,
     disconnect,
-    connectQueries(model as AnyModel<Record<string, any>>, store),
+    connectQueries(model, store),
     disconnectLong,
     on(root, "keydown", (event) => handleKey(event, store.get(), deriver.derive(store.get()), actions)),
     on(root, "click", downloadOnClick),
@@ -127,7 +128,7 @@ function watchTheme(repaint: () => void): () => void {
 }
 
 /** The `theme` trait ("light" or "dark" force one, as BertViz's display_mode does; "auto" follows the host). */
-function followThemeTrait(model: AnyModel<Record<string, any>>, root: HTMLElement, repaint: () => void): () => void {
+function followThemeTrait(model: AnyModel<Traits>, root: HTMLElement, repaint: () => void): () => void {
   const apply = () => {
     const theme = model.get("theme");
     if (theme === "light" || theme === "dark") root.dataset.theme = theme;

@@ -6,7 +6,8 @@ import { fakeModel } from "../testing/fakeModel";
 import { asLongInput, makePayload, randomWeights } from "../testing/fixtures";
 import { connectLong } from "./longFetcher";
 import { createStore } from "./store";
-import { connect, NO_ANSWER_MS } from "./sync";
+import { NO_ANSWER_MS } from "./late";
+import { connect } from "./sync";
 import { ViewDeriver } from "./view";
 import { initialViewState, type ViewState } from "./viewState";
 
@@ -21,8 +22,8 @@ function longPayload(version = 3): Payload {
 function setUp() {
   const model = fakeModel({ _data: longPayload(), stack: "self", layer: 1, heads: [0, 2] });
   const store = createStore<ViewState>(initialViewState, () => {});
-  const { disconnect } = connect(model as any, store);
-  const stop = connectLong(model as any, store);
+  const { disconnect } = connect(model, store);
+  const stop = connectLong(model, store);
   store.flush();
   const long = () => longOf(store.get().data!.stack("self"))!;
   const view = () => new ViewDeriver().derive(store.get());

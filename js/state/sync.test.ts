@@ -4,8 +4,8 @@ import { decodeArray } from "../data/decode";
 import { fakeModel } from "../testing/fakeModel";
 import { encodeLayer, makePayload, randomWeights } from "../testing/fixtures";
 import { createStore, type Store } from "./store";
-import { LATE_MS } from "./late";
-import { connect, NO_ANSWER_MS, NOTICE_MS } from "./sync";
+import { LATE_MS, NO_ANSWER_MS } from "./late";
+import { connect, NOTICE_MS } from "./sync";
 import { initialViewState, type ViewState } from "./viewState";
 
 const WEIGHTS = randomWeights(3, 2, 4, 4, { seed: 7 });
@@ -13,7 +13,7 @@ const WEIGHTS = randomWeights(3, 2, 4, 4, { seed: 7 });
 function setUp(payload: Payload, traits: Record<string, unknown> = {}) {
   const model = fakeModel({ layer: 0, heads: [0, 1], focus: null, stack: "self", busy: false, error: "", _data: payload, ...traits });
   const store = createStore<ViewState>(initialViewState, () => {});
-  const { actions, disconnect } = connect(model as any, store);
+  const { actions, disconnect } = connect(model, store);
   store.flush();
   return { model, store, actions, disconnect };
 }
