@@ -2,7 +2,7 @@ import "./analysis.css";
 import { el, on, setOptions } from "../shared/dom";
 import type { View } from "../state/view";
 import type { ViewState } from "../state/viewState";
-import type { Panel, PanelContext } from "./panel";
+import type { Panel, PanelContext } from "../shared/panel";
 
 const NO_COMPARISON = "";
 const LONG_INPUT = "not for a long input, which keeps queries and keys instead of every weight";

@@ -8,7 +8,7 @@ import { differenceColormap } from "../shared/colors";
 import { el, on, setText } from "../shared/dom";
 import { percent, tokenLabel } from "../shared/format";
 import { differenceTable, paintDifferences, paintValues, Raster, rgb, weightTable } from "../shared/raster";
-import type { Panel, PanelContext } from "./panel";
+import type { Panel, PanelContext } from "../shared/panel";
 
 const MAX_SIZE = 260;
 const MIN_SIZE = 120;

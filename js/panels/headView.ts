@@ -5,7 +5,7 @@ import { missingLayerText, tokenLabel, withAnalysisCaption } from "../shared/for
 import { createRepaint } from "../shared/repaint";
 import type { LayerView, View } from "../state/view";
 import type { Hover, ViewState } from "../state/viewState";
-import type { Panel, PanelContext } from "./panel";
+import type { Panel, PanelContext } from "../shared/panel";
 import { panelTitle } from "../shared/snapshot";
 import { longHeadViewLines } from "./longPanels";
 

@@ -12,7 +12,7 @@ import { fullWindow, heatmapLayout, longestLabel, sameWindow, windowKey, ZOOM_FR
 import { axisLabels } from "./heatmap/labels";
 import { BaseBuffers, drawBase, drawColorbar, drawOverlay, marksOf, themeKey } from "./heatmap/paint";
 import { longHeatmapCells } from "./longPanels";
-import type { Panel, PanelContext } from "./panel";
+import type { Panel, PanelContext } from "../shared/panel";
 
 // The panel's pieces live in ./heatmap/: cells (what is shown), geometry (where), paint and labels
 // (drawing), dom and events. These exports are the panel's public face for the other panels and tests.

@@ -9,7 +9,7 @@ import type { LayerView, View } from "../state/view";
 import type { ViewState } from "../state/viewState";
 import { headPatterns, PATTERN_BADGES } from "../shared/patterns";
 import { causalMaskStart } from "./heatmap";
-import type { Panel, PanelContext } from "./panel";
+import type { Panel, PanelContext } from "../shared/panel";
 import { panelTitle } from "../shared/snapshot";
 import { longThumbnailValues } from "./longPanels";
 

@@ -8,7 +8,7 @@ import { createTooltip } from "../shared/tooltip";
 import { neuronHead } from "../state/queries";
 import type { View } from "../state/view";
 import type { ViewState } from "../state/viewState";
-import type { Panel, PanelContext } from "./panel";
+import type { Panel, PanelContext } from "../shared/panel";
 
 /** Height of one key's line, in CSS pixels, in every column of the panel. */
 export const LINE = 16;

@@ -8,7 +8,7 @@ import { hatchPattern, paintValues, Raster, rgb, weightTable } from "../shared/r
 import type { LayerView, View } from "../state/view";
 import type { Direction, Hover, ViewState } from "../state/viewState";
 import { validHeads } from "./heatmap";
-import type { Panel, PanelContext } from "./panel";
+import type { Panel, PanelContext } from "../shared/panel";
 import { panelTitle } from "../shared/snapshot";
 import { longFocusDistribution } from "./longPanels";
 
