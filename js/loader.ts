@@ -19,8 +19,9 @@ interface FrontEndTraits {
 }
 
 const REFERENCE_PREFIX = "IPY_MODEL_";
-const page = globalThis as typeof globalThis & { __attnwidgetFrontEnds?: Map<string, Promise<FrontEnd>> };
-const loaded = (page.__attnwidgetFrontEnds ??= new Map());
+/** The page's global scope, where every widget's copy of this loader finds the front ends already loaded. */
+type PageGlobals = typeof globalThis & { __attnwidgetFrontEnds?: Map<string, Promise<FrontEnd>> };
+const loaded = ((globalThis as PageGlobals).__attnwidgetFrontEnds ??= new Map());
 
 async function gunzip(data: Binary): Promise<string> {
   const stream = new Blob([data as BlobPart]).stream().pipeThrough(new DecompressionStream("gzip"));

@@ -87,7 +87,7 @@ export function compareCaption(state: Readonly<ViewState>, compare: CompareData,
 }
 
 /**
- * Two models side by side (issue #10): A, B and A − B for the selected layer and
+ * Two models side by side: A, B and A − B for the selected layer and
  * heads, on one weight scale and a symmetric diverging scale, with the heads
  * that changed most (mean Jensen–Shannon divergence) one click away.
  */
