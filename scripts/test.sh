@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: the front end's type check and unit tests, then pytest (Python tests and
+# Runs every test: the front end's type check, unit tests and import checks, then pytest (Python tests and
 # the real-browser tests in tests/browser). Installs whatever is missing first (scripts/setup.sh).
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k lab -x`.
 set -euo pipefail
@@ -21,6 +21,8 @@ run_step() {
 
 run_step "test: npm run typecheck" npm run typecheck
 run_step "test: npm test (vitest)" npm test
+run_step "test: npm run check:cycles" npm run check:cycles
+run_step "test: npm run check:layers" npm run check:layers
 run_step "test: pytest" python -m pytest -q "$@"
 
 section_summary
