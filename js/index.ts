@@ -1,4 +1,4 @@
-import type { AnyModel, RenderProps } from "@anywidget/types";
+import type { RenderProps } from "@anywidget/types";
 import { createAnalysisBar } from "./panels/analysisBar";
 import { createCompare } from "./panels/compare";
 import { createControls } from "./panels/controls";
@@ -7,27 +7,30 @@ import { createHeadView } from "./panels/headView";
 import { createHeatmap } from "./panels/heatmap";
 import { createModelView } from "./panels/modelView";
 import { createNeuronView } from "./panels/neuronView";
-import type { Panel, PanelContext } from "./panels/panel";
 import { createStatus } from "./panels/status";
 import { createTokenFocus } from "./panels/tokenFocus";
 import { readTheme } from "./shared/colors";
 import { el, on } from "./shared/dom";
+import { handleKey } from "./shared/keyboard";
+import type { Panel, PanelContext } from "./shared/panel";
 import { downloadOnClick } from "./shared/snapshot";
+import { followThemeTrait, watchTheme } from "./shared/theme";
 import { createStore } from "./state/store";
 import { connectLong } from "./state/longFetcher";
 import { connectQueries } from "./state/queries";
-import { connect, type Actions } from "./state/sync";
-import { ViewDeriver, type View } from "./state/view";
+import { connect } from "./state/sync";
+import type { Traits } from "./state/traits";
+import { ViewDeriver } from "./state/view";
 import { initialViewState, type ViewState } from "./state/viewState";
 import "./styles.css";
 
-function render({ model, el: host }: RenderProps<Record<string, any>>): () => void {
+function render({ model, el: host }: Pick<RenderProps<Traits>, "model" | "el">): () => void {
   const root = el("div", { className: "attnwidget", attrs: { tabindex: "0", "aria-label": "Attention viewer" } });
   const store = createStore<ViewState>(initialViewState);
-  const { actions, disconnect } = connect(model as AnyModel<Record<string, any>>, store);
+  const { actions, disconnect } = connect(model, store);
   // Before the panels subscribe: a long stack has its cache before the first draw asks it for anything.
-  const disconnectLong = connectLong(model as AnyModel<Record<string, any>>, store);
-  const untheme = followThemeTrait(model as AnyModel<Record<string, any>>, root, () => drawAll(store.get()));
+  const disconnectLong = connectLong(model, store);
+  const untheme = followThemeTrait(model, root, () => drawAll(store.get()));
   let theme = readTheme(root);
   const context: PanelContext = { actions, theme: () => theme };
 
@@ -76,7 +79,7 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
   const cleanups = [
     unsubscribe,
     disconnect,
-    connectQueries(model as AnyModel<Record<string, any>>, store),
+    connectQueries(model, store),
     disconnectLong,
     on(root, "keydown", (event) => handleKey(event, store.get(), deriver.derive(store.get()), actions)),
     on(root, "click", downloadOnClick),
@@ -88,58 +91,6 @@ function render({ model, el: host }: RenderProps<Record<string, any>>): () => vo
     panels.forEach((panel) => panel.destroy());
     root.remove();
   };
-}
-
-/** ←/→ move the focus token, ↑/↓ the layer; typing in a box is left alone. */
-function handleKey(event: KeyboardEvent, state: Readonly<ViewState>, view: View, actions: Actions): void {
-  const target = event.target as HTMLElement;
-  if (target.closest("input, select, textarea, button") || !view.stack || !view.current) return;
-  if (event.key === "ArrowUp" || event.key === "ArrowDown") {
-    const layer = state.layer + (event.key === "ArrowDown" ? 1 : -1);
-    if (layer >= 0 && layer < view.stack.nLayers) actions.update({ layer });
-  } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
-    const byRow = state.direction === "attends_to";
-    const visible = byRow ? view.current.rows : view.current.cols;
-    if (visible.length === 0) return;
-    const position = state.focus === null ? -1 : byRow ? view.visibleRow(state.focus) : view.visibleCol(state.focus);
-    const step = event.key === "ArrowRight" ? 1 : -1;
-    const next = position < 0 ? (step > 0 ? 0 : visible.length - 1) : Math.min(visible.length - 1, Math.max(0, position + step));
-    actions.update({ focus: visible[next]! });
-  } else if (event.key === "Escape") {
-    actions.update({ focus: null, hover: null });
-  } else {
-    return;
-  }
-  event.preventDefault();
-}
-
-/** Repaint the canvases when JupyterLab or VS Code switches theme, or the OS does (standalone files). */
-function watchTheme(repaint: () => void): () => void {
-  if (typeof MutationObserver !== "function") return () => {};
-  const observer = new MutationObserver(repaint);
-  observer.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-name", "data-jp-theme-light", "class", "data-vscode-theme-kind"] });
-  const scheme = typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : null;
-  scheme?.addEventListener("change", repaint);
-  return () => {
-    observer.disconnect();
-    scheme?.removeEventListener("change", repaint);
-  };
-}
-
-/** The `theme` trait ("light" or "dark" force one, as BertViz's display_mode does; "auto" follows the host). */
-function followThemeTrait(model: AnyModel<Record<string, any>>, root: HTMLElement, repaint: () => void): () => void {
-  const apply = () => {
-    const theme = model.get("theme");
-    if (theme === "light" || theme === "dark") root.dataset.theme = theme;
-    else delete root.dataset.theme;
-  };
-  const changed = () => {
-    apply();
-    repaint();
-  };
-  apply();
-  model.on("change:theme", changed);
-  return () => model.off("change:theme", changed);
 }
 
 export default { render };

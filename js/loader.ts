@@ -7,12 +7,21 @@
 // renders with it. A saved notebook's widget state holds the shared model like any other,
 // so a page without a kernel renders the same way.
 import type { AnyModel, RenderProps } from "@anywidget/types";
+import type { Traits } from "./state/traits";
 
-type FrontEnd = { render(props: RenderProps<Record<string, any>>): unknown };
+type FrontEnd = { render(props: RenderProps<Traits>): unknown };
 type Binary = DataView | ArrayBuffer | Uint8Array;
+/** The shared model's traits (src/attnwidget/frontend.py). */
+interface FrontEndTraits {
+  esm: Binary;
+  css: Binary;
+  digest: string;
+}
 
 const REFERENCE_PREFIX = "IPY_MODEL_";
-const loaded: Map<string, Promise<FrontEnd>> = ((globalThis as any).__attnwidgetFrontEnds ??= new Map());
+/** The page's global scope, where every widget's copy of this loader finds the front ends already loaded. */
+type PageGlobals = typeof globalThis & { __attnwidgetFrontEnds?: Map<string, Promise<FrontEnd>> };
+const loaded = ((globalThis as PageGlobals).__attnwidgetFrontEnds ??= new Map());
 
 async function gunzip(data: Binary): Promise<string> {
   const stream = new Blob([data as BlobPart]).stream().pipeThrough(new DecompressionStream("gzip"));
@@ -29,7 +38,7 @@ async function importText(source: string): Promise<FrontEnd> {
   }
 }
 
-function unpack(shared: AnyModel<Record<string, any>>, digest: string): Promise<FrontEnd> {
+function unpack(shared: AnyModel<FrontEndTraits>, digest: string): Promise<FrontEnd> {
   return (async () => {
     const [script, css] = await Promise.all([gunzip(shared.get("esm")), gunzip(shared.get("css"))]);
     if (!document.querySelector(`style[data-attnwidget="${digest}"]`)) {
@@ -42,12 +51,12 @@ function unpack(shared: AnyModel<Record<string, any>>, digest: string): Promise<
   })();
 }
 
-async function frontEnd(model: AnyModel<Record<string, any>>): Promise<FrontEnd> {
+async function frontEnd(model: AnyModel<Traits>): Promise<FrontEnd> {
   const reference: unknown = model.get("_front_end");
   if (typeof reference !== "string" || !reference.startsWith(REFERENCE_PREFIX)) {
     throw new Error("this widget's state names no shared front end (_front_end); re-run the cell");
   }
-  const shared = await model.widget_manager.get_model(reference.slice(REFERENCE_PREFIX.length));
+  const shared = await model.widget_manager.get_model<FrontEndTraits>(reference.slice(REFERENCE_PREFIX.length));
   const digest = String(shared.get("digest"));
   let pending = loaded.get(digest);
   if (!pending) {
@@ -58,7 +67,7 @@ async function frontEnd(model: AnyModel<Record<string, any>>): Promise<FrontEnd>
   return pending;
 }
 
-async function render(props: RenderProps<Record<string, any>>): Promise<unknown> {
+async function render(props: RenderProps<Traits>): Promise<unknown> {
   try {
     return await (await frontEnd(props.model)).render(props);
   } catch (error) {

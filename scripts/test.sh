@@ -25,6 +25,7 @@ run_step "gate: ruff format --check" ruff format --check src tests benchmarks
 run_step "gate: mypy" mypy
 run_step "gate: import layers (lint-imports)" lint-imports
 run_step "gate: no TypeScript import circle" npm run --silent check:cycles
+run_step "gate: TypeScript layers import only downward" npm run --silent check:layers
 run_step "test: npm run typecheck" npm run typecheck
 run_step "test: npm test (vitest)" npm test
 run_step "test: pytest" python -m pytest -q "$@"

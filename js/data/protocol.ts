@@ -38,7 +38,7 @@ export interface Payload {
   version: number;
   model: string;
   stacks: Record<string, StackPayload>;
-  /** What the values are (issue #10): raw attention or rollout, over tokens or words. Absent means raw tokens. */
+  /** What the values are: raw attention or rollout, over tokens or words. Absent means raw tokens. */
   combine?: "none" | "rollout";
   granularity?: "tokens" | "words";
 }

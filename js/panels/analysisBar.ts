@@ -1,14 +1,13 @@
 import "./analysis.css";
 import { el, on, setOptions } from "../shared/dom";
-import type { View } from "../state/view";
 import type { ViewState } from "../state/viewState";
-import type { Panel, PanelContext } from "./panel";
+import type { Panel, PanelContext } from "../shared/panel";
 
 const NO_COMPARISON = "";
 const LONG_INPUT = "not for a long input, which keeps queries and keys instead of every weight";
 
 /**
- * The analysis toggles (issue #10): combine layers by rollout, read words
+ * The analysis toggles: combine layers by rollout, read words
  * instead of word pieces, and compare with a second model. Each writes a
  * Python trait (or asks Python to run the second model); Python re-sends what
  * every panel shows.

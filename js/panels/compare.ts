@@ -8,7 +8,7 @@ import { differenceColormap } from "../shared/colors";
 import { el, on, setText } from "../shared/dom";
 import { percent, tokenLabel } from "../shared/format";
 import { differenceTable, paintDifferences, paintValues, Raster, rgb, weightTable } from "../shared/raster";
-import type { Panel, PanelContext } from "./panel";
+import type { Panel, PanelContext } from "../shared/panel";
 
 const MAX_SIZE = 260;
 const MIN_SIZE = 120;
@@ -87,7 +87,7 @@ export function compareCaption(state: Readonly<ViewState>, compare: CompareData,
 }
 
 /**
- * Two models side by side (issue #10): A, B and A − B for the selected layer and
+ * Two models side by side: A, B and A − B for the selected layer and
  * heads, on one weight scale and a symmetric diverging scale, with the heads
  * that changed most (mean Jensen–Shannon divergence) one click away.
  */

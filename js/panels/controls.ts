@@ -2,7 +2,7 @@ import { headColor } from "../shared/colors";
 import { el, on, setOptions } from "../shared/dom";
 import type { View } from "../state/view";
 import type { PairFilter, ViewState } from "../state/viewState";
-import type { Panel, PanelContext } from "./panel";
+import type { Panel, PanelContext } from "../shared/panel";
 
 const HIDE_SPECIAL_HINT = "[CLS], [SEP], <s>, padding… soak up attention and wash out the rest";
 const LONG_INPUT_FILTERS = "A long input keeps queries and keys instead of weights and shows every token: filters do not apply";

@@ -5,7 +5,7 @@ import { percent } from "../shared/format";
 import { PATTERN_DESCRIPTIONS } from "../shared/patterns";
 import type { View } from "../state/view";
 import type { ViewState } from "../state/viewState";
-import type { Panel, PanelContext } from "./panel";
+import type { Panel, PanelContext } from "../shared/panel";
 
 /** One head's statistics, as computed by Python's head_stats(); null where a statistic does not apply. */
 export interface HeadRow {

@@ -1,6 +1,6 @@
 import { el } from "../shared/dom";
 import { missingLayerText, shape } from "../shared/format";
-import type { Panel } from "./panel";
+import type { Panel } from "../shared/panel";
 
 /**
  * The status line (loading, notes such as truncation), the error from the last

@@ -39,7 +39,7 @@ export function percentTick(value: number): string {
 }
 
 /**
- * What the values are when they are not raw token attention (issue #10), for
+ * What the values are when they are not raw token attention, for
  * every panel's caption: "Rollout of layers 0–3 · words". Empty for raw tokens.
  * Cross-attention is never combined: rollout needs the same tokens on both axes.
  */

@@ -16,9 +16,9 @@ describe("embedded state", () => {
 
   it("replaces buffer references with views over the blob, leaving the rest as it was", () => {
     const blob = bytes.buffer.slice(0) as ArrayBuffer;
-    const resolved = resolveBuffers({ rows: ["a"], layers: { "0": { dtype: "uint8", buffer: { $buffer: [4, 4] } } } }, blob) as any;
+    const resolved = resolveBuffers({ rows: ["a"], layers: { "0": { dtype: "uint8", buffer: { $buffer: [4, 4] } } } }, blob) as { rows: string[]; layers: Record<string, { buffer: DataView }> };
     expect(resolved.rows).toEqual(["a"]);
-    const view = resolved.layers["0"].buffer as DataView;
+    const view = resolved.layers["0"]!.buffer;
     expect([...new Uint8Array(view.buffer, view.byteOffset, view.byteLength)]).toEqual([250, 251, 252, 253]);
   });
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
+import type { Payload } from "../data/protocol";
 import { createStore } from "../state/store";
 import { connect } from "../state/sync";
+import type { Traits } from "../state/traits";
 import { initialViewState, type ViewState } from "../state/viewState";
 import { createAnalysisBar } from "../panels/analysisBar";
 import { ViewDeriver } from "../state/view";
@@ -23,9 +25,9 @@ describe("StaticModel", () => {
 
   it("drives the widget's store as a kernel's model does, with every layer already there", () => {
     const payload = makePayload({ weights: randomWeights(3, 2, 4, 4, { seed: 1 }) });
-    const model = new StaticModel({ layer: 1, heads: [0, 1], focus: null, stack: "self", _data: payload, has_model: false });
+    const model = new StaticModel<Traits>({ layer: 1, heads: [0, 1], focus: null, stack: "self", _data: payload, has_model: false });
     const store = createStore<ViewState>(initialViewState, () => {});
-    const { actions } = connect(model.asAnyModel(), store);
+    const { actions } = connect(model, store);
     actions.update({ layer: 2, focus: 3 });
     store.flush();
     expect([store.get().layer, store.get().focus, model.get("layer"), model.get("focus")]).toEqual([2, 3, 2, 3]);
@@ -34,11 +36,11 @@ describe("StaticModel", () => {
   });
 
   it("keeps a saved file's rollout and words as saved: the toggles are pressed and cannot be clicked", () => {
-    const payload = { ...makePayload({ weights: randomWeights(2, 2, 3, 3, { seed: 2 }) }), combine: "rollout", granularity: "words" };
-    const model = new StaticModel({ stack: "self", layer: 0, heads: [0, 1], combine: "rollout", granularity: "words", _data: payload, _static: true,
+    const payload: Payload = { ...makePayload({ weights: randomWeights(2, 2, 3, 3, { seed: 2 }) }), combine: "rollout", granularity: "words" };
+    const model = new StaticModel<Traits>({ stack: "self", layer: 0, heads: [0, 1], combine: "rollout", granularity: "words", _data: payload, _static: true,
       models: [], model: "saved", compare_to: "", has_model: false });
     const store = createStore<ViewState>(initialViewState, () => {});
-    connect(model.asAnyModel(), store);
+    connect(model, store);
     store.flush();
     const state = store.get();
     expect(state.savedFile).toBe(true);

@@ -1,28 +1,33 @@
 import type { AnyModel } from "@anywidget/types";
 
-type Listener = (...args: unknown[]) => void;
+/** Any callback the model interface takes; this model calls them with no arguments (change events). */
+type Listener = (...args: never[]) => void;
 
 /**
  * The anywidget model interface over state embedded in a page, with no kernel behind it.
  * `set` notifies `change:<key>` listeners as a Jupyter model does; `save_changes` and `send`
  * have nobody to talk to and do nothing (the file carries every layer, so none is requested).
  */
-export class StaticModel {
-  private readonly values: Map<string, unknown>;
+export class StaticModel<T extends object> implements AnyModel<T> {
+  private readonly values: Map<keyof T, unknown>;
   private readonly listeners = new Map<string, Set<Listener>>();
+  /** No widget manager: a saved file holds one widget and no shared models. */
+  readonly widget_manager = {
+    get_model: (id: string): Promise<never> => Promise.reject(new Error(`a saved file has no widget model ${id}`)),
+  };
 
-  constructor(values: Record<string, unknown>) {
-    this.values = new Map(Object.entries(values));
+  constructor(values: Partial<T>) {
+    this.values = new Map(Object.entries(values) as Array<[keyof T, unknown]>);
   }
 
-  get(key: string): any {
-    return this.values.get(key);
+  get<K extends keyof T>(key: K): T[K] {
+    return this.values.get(key) as T[K];
   }
 
-  set(key: string, value: unknown): void {
+  set<K extends keyof T>(key: K, value: T[K]): void {
     if (this.values.get(key) === value) return;
     this.values.set(key, value);
-    this.listeners.get(`change:${key}`)?.forEach((listener) => listener());
+    this.listeners.get(`change:${String(key)}`)?.forEach((listener) => listener());
   }
 
   on(event: string, listener: Listener): void {
@@ -44,9 +49,4 @@ export class StaticModel {
   save_changes(): void {}
 
   send(): void {}
-
-  /** This model typed as the one anywidget hands to `render`. */
-  asAnyModel(): AnyModel<Record<string, any>> {
-    return this as unknown as AnyModel<Record<string, any>>;
-  }
 }

@@ -2,9 +2,8 @@ import type { AnyModel } from "@anywidget/types";
 import { toDataView } from "../data/decode";
 import type { LayerMessage, PageMessage } from "../data/protocol";
 import type { Store } from "./store";
+import type { Traits } from "./traits";
 import type { ViewState } from "./viewState";
-
-type Model = AnyModel<Record<string, any>>;
 
 /**
  * Asks Python for the comparison's layers the compare panel needs now: A's selected
@@ -16,7 +15,7 @@ export class CompareFetcher {
   private inFlight: number | null = null;
 
   constructor(
-    private readonly model: Model,
+    private readonly model: AnyModel<Traits>,
     private readonly store: Store<ViewState>,
   ) {}
 

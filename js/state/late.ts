@@ -1,6 +1,9 @@
 /** How long an answer from the kernel may take before the page shows that it is waiting. */
 export const LATE_MS = 150;
 
+/** How long a request may go unanswered before the page says no kernel is behind it. */
+export const NO_ANSWER_MS = 4000;
+
 export interface LateTimer {
   /** A request went out (or Python said it is busy): arm the timer unless it is armed. */
   start(): void;

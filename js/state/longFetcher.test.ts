@@ -1,42 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
-import { fitCells, longOf, MAX_ANSWER_VALUES, MAX_IN_FLIGHT } from "../data/longAttention";
-import type { LongMessage, LongRequest, Payload } from "../data/protocol";
-import { longFocusDistribution, longHeadViewLines, longHeatmapCells, longThumbnailValues } from "../panels/longPanels";
-import { fakeModel } from "../testing/fakeModel";
-import { asLongInput, makePayload, randomWeights } from "../testing/fixtures";
-import { connectLong } from "./longFetcher";
-import { createStore } from "./store";
-import { connect, NO_ANSWER_MS } from "./sync";
-import { ViewDeriver } from "./view";
-import { initialViewState, type ViewState } from "./viewState";
-
-const N = 6;
-const WEIGHTS = randomWeights(2, 3, N, N, { seed: 5 });
-
-/** What Python sends for an input over max_attention_bytes: tokens, no layers, no row scales. */
-function longPayload(version = 3): Payload {
-  return asLongInput(makePayload({ weights: WEIGHTS, causal: true }, version));
-}
-
-function setUp() {
-  const model = fakeModel({ _data: longPayload(), stack: "self", layer: 1, heads: [0, 2] });
-  const store = createStore<ViewState>(initialViewState, () => {});
-  const { disconnect } = connect(model as any, store);
-  const stop = connectLong(model as any, store);
-  store.flush();
-  const long = () => longOf(store.get().data!.stack("self"))!;
-  const view = () => new ViewDeriver().derive(store.get());
-  const requests = () => model.sent.filter((message): message is LongRequest => message.type === "long");
-  return { model, store, long, view, requests, stop: () => (stop(), disconnect()) };
-}
-
-function floats(values: number[]): DataView {
-  return new DataView(new Float32Array(values).buffer);
-}
-
-function answer(request: LongRequest, shape: number[], buffers: DataView[], extra: Partial<LongMessage> = {}): [LongMessage, DataView[]] {
-  return [{ type: "long", version: request.version, stack: request.stack, id: request.id, what: request.what, shape, ...extra }, buffers];
-}
+import { fitCells, MAX_ANSWER_VALUES, MAX_IN_FLIGHT } from "../data/longAttention";
+import type { LongMessage } from "../data/protocol";
+import { answer, connectLongInput as setUp, floats, N } from "../testing/longInput";
+import { NO_ANSWER_MS } from "./late";
 
 describe("long inputs on the page", () => {
   it("asks for no layers, and asks Python once for each thing a panel draws", () => {
@@ -44,8 +10,8 @@ describe("long inputs on the page", () => {
     expect(model.sent.filter((message) => message.type === "layers")).toEqual([]);
     const layer = view().current!;
     expect(layer.ready).toBe(true); // every layer is there, on demand
-    expect(longFocusDistribution(layer, [0, 2], "row", 4)).toBeNull();
-    expect(longFocusDistribution(layer, [0, 2], "row", 4)).toBeNull(); // asked once, not twice
+    expect(long().line(layer.layer, [0, 2], "row", 4)).toBeNull();
+    expect(long().line(layer.layer, [0, 2], "row", 4)).toBeNull(); // asked once, not twice
     expect(long().tile(1, [0, 2], [0, N], [0, N], [3, 3])).toBeNull();
     expect(requests()).toEqual([
       { type: "long", version: 3, stack: "self", id: 1, what: "line", layer: 1, heads: [0, 2], axis: "row", index: 4 },
@@ -54,8 +20,8 @@ describe("long inputs on the page", () => {
   });
 
   it("keeps an answer, repaints, and serves the next draw from the cache", () => {
-    const { long, view, requests, model, store } = setUp();
-    longFocusDistribution(view().current!, [0, 2], "row", 4);
+    const { long, requests, model, store } = setUp();
+    long().line(1, [0, 2], "row", 4);
     const revision = store.get().dataRevision;
     model.pythonSends(...answer(requests()[0]!, [N], [floats([0.1, 0.2, 0.3, 0.4, 0, 0])]));
     store.flush();
@@ -133,44 +99,5 @@ describe("long inputs on the page", () => {
     expect(fitCells(300, 200)).toEqual([300, 200]);
     const [rows, cols] = fitCells(5000, 5000);
     expect(rows * cols).toBeLessThanOrEqual(MAX_ANSWER_VALUES);
-  });
-});
-
-describe("panels from long answers", () => {
-  it("the heatmap shows a cell's own weight at one token per cell, and hatches the masked ones", () => {
-    const { long, view, requests, model } = setUp();
-    const layer = view().current!;
-    const window = { r0: 0, c0: 0, rows: N, cols: N };
-    expect(longHeatmapCells(layer, [0], window, [440, 600], null)).toBeNull();
-    const tile = Array.from({ length: N * N }, (_, i) => i / 100);
-    model.pythonSends(...answer(requests()[0]!, [N, N], [floats(tile)]));
-    const mask = Int32Array.from({ length: N }, (_, r) => r + 1);
-    const cells = longHeatmapCells(layer, [0], window, [440, 600], mask)!;
-    expect(cells.long!.valueAt(3, 2)).toBeCloseTo(0.2, 6);
-    expect(cells.max).toBeCloseTo(0.35, 6);
-    expect(Number.isNaN(cells.long!.pooled.values[0 * N + 1]!)).toBe(true); // row 0 cannot see column 1
-    expect(long()).toBeTruthy();
-  });
-
-  it("the head view draws each row's strongest keys above the floor, inside the window", () => {
-    const { view, requests, model } = setUp();
-    const layer = view().current!;
-    expect(longHeadViewLines(layer, [1], 0.05, 2, [0, N], [0, N], null)).toEqual([]);
-    const keys = new Int32Array([0, 1, 1, 0, 2, 1, 3, 2, 4, 3, 5, 4]);
-    const weights = [1, 0, 0.9, 0.1, 0.6, 0.3, 0.5, 0.2, 0.4, 0.01, 0.3, 0.2];
-    model.pythonSends(...answer(requests()[0]!, [N, 2], [new DataView(keys.buffer), floats(weights)], { rows: [0, N] }));
-    const lines = longHeadViewLines(layer, [1], 0.05, 2, [2, 4], [0, 3], null);
-    expect(lines.map(({ r, c }) => [r, c])).toEqual([[2, 2], [2, 1], [3, 2]]); // (3, 3) is outside the columns
-  });
-
-  it("the model view resamples a smaller thumbnail to the screen's cells", () => {
-    const { view, requests, model } = setUp();
-    const layer = view().current!;
-    expect(longThumbnailValues(layer, 1, 4, 4, null)).toBeNull();
-    const thumbs = Array.from({ length: 3 * 2 * 2 }, (_, i) => i);
-    model.pythonSends(...answer(requests()[0]!, [3, 2, 2], [floats(thumbs)]));
-    const values = longThumbnailValues(layer, 1, 4, 4, null)!;
-    expect(Array.from(values.subarray(0, 4))).toEqual([4, 4, 5, 5]);
-    expect(Array.from(values.subarray(12, 16))).toEqual([6, 6, 7, 7]);
   });
 });

@@ -1,11 +1,10 @@
 import type { AnyModel } from "@anywidget/types";
 import { attachLong, LongAttention, longOf } from "../data/longAttention";
 import type { KernelMessage } from "../data/protocol";
+import { NO_ANSWER_MS } from "./late";
 import type { Store } from "./store";
-import { NO_ANSWER_MS } from "./sync";
+import type { Traits } from "./traits";
 import type { ViewState } from "./viewState";
-
-type Model = AnyModel<Record<string, any>>;
 
 /**
  * Gives every long stack of the data a LongAttention that sends its requests to
@@ -13,7 +12,7 @@ type Model = AnyModel<Record<string, any>>;
  * repaint from the cache. With no kernel behind the page (a saved notebook) a
  * request goes unanswered: `layersUnanswered` makes the panels say so.
  */
-export function connectLong(model: Model, store: Store<ViewState>): () => void {
+export function connectLong(model: AnyModel<Traits>, store: Store<ViewState>): () => void {
   let noAnswer: ReturnType<typeof setTimeout> | null = null;
   const watch = (long: LongAttention) => {
     if (noAnswer !== null || long.waitingSince === null) return;

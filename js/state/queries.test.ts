@@ -4,7 +4,8 @@ import { fakeModel } from "../testing/fakeModel";
 import { makePayload, randomWeights } from "../testing/fixtures";
 import { connectQueries, QUERIES_NOT_SAVED } from "./queries";
 import { createStore } from "./store";
-import { connect, NO_ANSWER_MS } from "./sync";
+import { NO_ANSWER_MS } from "./late";
+import { connect } from "./sync";
 import { initialViewState, type ViewState } from "./viewState";
 
 const WEIGHTS = randomWeights(2, 2, 3, 3, { seed: 3 });
@@ -12,8 +13,8 @@ const WEIGHTS = randomWeights(2, 2, 3, 3, { seed: 3 });
 function setUp() {
   const model = fakeModel({ _data: makePayload({ weights: WEIGHTS }, 4), stack: "self", layer: 1, heads: [1], neuron_view: false });
   const store = createStore<ViewState>(initialViewState, () => {});
-  const { actions, disconnect } = connect(model as any, store);
-  const stop = connectQueries(model as any, store);
+  const { actions, disconnect } = connect(model, store);
+  const stop = connectQueries(model, store);
   store.flush();
   return { model, store, actions, stop: () => (stop(), disconnect()) };
 }

@@ -1,12 +1,10 @@
 import type { AnyModel } from "@anywidget/types";
 import { HeadQueries, queriesKey } from "../data/queries";
 import type { PageMessage, QueriesMessage } from "../data/protocol";
+import { lateTimer, NO_ANSWER_MS } from "./late";
 import type { Store } from "./store";
-import { lateTimer } from "./late";
-import { NO_ANSWER_MS } from "./sync";
+import type { Traits } from "./traits";
 import type { ViewState } from "./viewState";
-
-type Model = AnyModel<Record<string, any>>;
 
 /** Heads kept on the page, so going back to one is instant; each is a few hundred kB at most. */
 const CACHED_HEADS = 24;
@@ -25,7 +23,7 @@ export function neuronHead(state: Readonly<ViewState>): number {
  * Python with a `qk` message, puts the row blocks together, and sets `queries`
  * in the store once every block of the head it still shows has arrived.
  */
-export function connectQueries(model: Model, store: Store<ViewState>): () => void {
+export function connectQueries(model: AnyModel<Traits>, store: Store<ViewState>): () => void {
   const cache = new Map<string, HeadQueries>();
   let requested = "";
   // Stopped by every answer and by a head served from the cache: it fires only for the head last asked for.

@@ -11,7 +11,7 @@ export interface Hover {
   index: number;
 }
 
-/** Everything every panel draws from. Keys with a Python twin are listed in sync.ts. */
+/** Everything every panel draws from. Keys with a Python twin are listed in traits.ts. */
 export interface ViewState {
   data: AttentionData | null;
   /** Bumps when a layer arrives, so panels waiting for it repaint. */
@@ -41,7 +41,7 @@ export interface ViewState {
   notice: string;
   notes: string[];
   shapes: Record<string, number[]>;
-  /** Issue #10: rollout or raw, tokens or words, a second model, head statistics. */
+  /** What the values are (rollout or raw, tokens or words), a second model, head statistics. */
   combine: "none" | "rollout";
   granularity: "tokens" | "words";
   compareTo: string;

@@ -7,7 +7,7 @@ import { vi } from "vitest";
 import { AttentionData, StackData } from "../data/attention";
 import type { EncodedArray, Payload, StackPayload } from "../data/protocol";
 import { QUANT_LEVELS } from "../data/protocol";
-import type { Panel, PanelContext } from "../panels/panel";
+import type { Panel, PanelContext } from "../shared/panel";
 import type { Theme } from "../shared/colors";
 import type { Actions } from "../state/sync";
 import { ViewDeriver, type View } from "../state/view";

@@ -1,6 +1,6 @@
 // The heatmap's data: what it shows for a layer, computed from the view, no DOM.
+import { validHeads } from "../../shared/heads";
 import type { LayerView } from "../../state/view";
-import type { LongHeatmapCells } from "../longPanels";
 
 export interface HeatmapCells {
   /** Visible rows × visible columns, row-major: the weights drawn. Shared with the layer view's cache: do not modify. */
@@ -9,8 +9,16 @@ export interface HeatmapCells {
   cols: number;
   /** The largest weight, the top of the colour scale. */
   readonly max: number;
-  /** A long input: the window already pooled by Python, and each cell's shown value (js/panels/longPanels.ts). */
+  /** A long input: the window already pooled by Python, and each cell's shown value (long.ts). */
   long?: LongHeatmapCells;
+}
+
+/** What the heatmap draws for a long input: Python's max-pooled tile of the window, and the colour scale's top. */
+export interface LongHeatmapCells {
+  /** The window pooled to rows × cols (at most the screen's cells), masked cells NaN. */
+  pooled: { values: Float32Array; rows: number; cols: number };
+  /** The value shown for a cell: its own weight when the tile has one cell per token, else its pixel's largest. */
+  valueAt(r: number, c: number): number;
 }
 
 /** Largest value of a cells array, learnt once (from the pooling pass or a scan). */
@@ -40,26 +48,6 @@ export function heatmapCells(layer: LayerView, heads: readonly number[]): Heatma
       return max;
     },
   };
-}
-
-export function validHeads(heads: readonly number[], nHeads: number): number[] {
-  return heads.filter((head) => head >= 0 && head < nHeads);
-}
-
-/**
- * For a causal stack, the first masked visible column of each visible row: the
- * first column whose token comes after the row's token. Null when nothing is masked.
- */
-export function causalMaskStart(layer: LayerView): Int32Array | null {
-  if (!layer.stack.causal) return null;
-  const { rows, cols } = layer;
-  const out = new Int32Array(rows.length);
-  let c = 0;
-  for (let r = 0; r < rows.length; r++) {
-    while (c < cols.length && cols[c]! <= rows[r]!) c++;
-    out[r] = c;
-  }
-  return out;
 }
 
 /** "Layer 2 · head 5", "Layer 2 · mean of 12 heads". */

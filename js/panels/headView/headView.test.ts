@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { makeView, type Weights } from "../testing/fixtures";
-import { headViewLines, LINE_FLOOR, LINES_PER_ROW } from "./headView";
+import { makeView, type Weights } from "../../testing/fixtures";
+import { headViewLines, LINE_FLOOR, LINES_PER_ROW } from "./lines";
 
 /** Two heads over three tokens, weights in multiples of 1/255 of each row's max so they read back exactly. */
 const weights: Weights = [

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { makeContext, makeView, mount, quantError, randomWeights, sum, type Weights } from "../testing/fixtures";
-import { heatmapCells } from "./heatmap";
-import { createTokenFocus, focusBars, focusDistribution, focusStrip, focusTarget, TOP_BARS } from "./tokenFocus";
+import { makeContext, makeView, mount, quantError, randomWeights, sum, type Weights } from "../../testing/fixtures";
+import { heatmapCells } from "../heatmap/cells";
+import { focusBars, focusDistribution, focusStrip } from "./distribution";
+import { createTokenFocus } from "./index";
+import { TOP_BARS } from "./list";
+import { focusTarget } from "./target";
 
 const tokens = ["[CLS]", "the", "bank", "<b>money</b>", "[SEP]"];
 const special = [true, false, false, false, true];

@@ -1,23 +1,24 @@
-import type { Theme } from "../shared/colors";
-import { setText } from "../shared/dom";
-import { missingLayerText, percent, precise, tokenLabel, withAnalysisCaption } from "../shared/format";
-import { Raster, type CellWindow } from "../shared/raster";
-import { createRepaint } from "../shared/repaint";
-import type { LayerView, View } from "../state/view";
-import type { ViewState } from "../state/viewState";
-import { causalMaskStart, heatmapCaption, heatmapCells, validHeads, type HeatmapCells } from "./heatmap/cells";
-import { createHeatmapDom, drawTools, markLabels, placeFigure, type HeatmapDom } from "./heatmap/dom";
-import { wireHeatmapEvents, type HeatmapControl } from "./heatmap/events";
-import { fullWindow, heatmapLayout, longestLabel, sameWindow, windowKey, ZOOM_FROM, type HeatmapLayout } from "./heatmap/geometry";
-import { axisLabels } from "./heatmap/labels";
-import { BaseBuffers, drawBase, drawColorbar, drawOverlay, marksOf, themeKey } from "./heatmap/paint";
-import { longHeatmapCells } from "./longPanels";
-import type { Panel, PanelContext } from "./panel";
-
-// The panel's pieces live in ./heatmap/: cells (what is shown), geometry (where), paint and labels
-// (drawing), dom and events. These exports are the panel's public face for the other panels and tests.
-export { causalMaskStart, heatmapCaption, heatmapCells, validHeads, type HeatmapCells } from "./heatmap/cells";
-export { cellAt, heatmapLayout, MAX_LABELS, zoomAround, type HeatmapLayout } from "./heatmap/geometry";
+// The heatmap panel: composes cells (what is shown) and long (the same for a long input),
+// geometry (where), paint and labels (drawing), dom, events and tooltip.
+import { causalMaskStart } from "../../shared/causalMask";
+import type { Theme } from "../../shared/colors";
+import { setText } from "../../shared/dom";
+import { missingLayerText, withAnalysisCaption } from "../../shared/format";
+import { validHeads } from "../../shared/heads";
+import type { Panel, PanelContext } from "../../shared/panel";
+import { Raster, type CellWindow } from "../../shared/raster";
+import { createRepaint } from "../../shared/repaint";
+import { watchSize } from "../../shared/resize";
+import type { LayerView, View } from "../../state/view";
+import type { ViewState } from "../../state/viewState";
+import { heatmapCaption, heatmapCells, type HeatmapCells } from "./cells";
+import { createHeatmapDom, drawTools, markLabels, placeFigure } from "./dom";
+import { wireHeatmapEvents, type HeatmapControl } from "./events";
+import { fullWindow, heatmapLayout, longestLabel, sameWindow, windowKey, ZOOM_FROM, type HeatmapLayout } from "./geometry";
+import { axisLabels } from "./labels";
+import { longHeatmapCells } from "./long";
+import { BaseBuffers, drawBase, drawColorbar, drawOverlay, marksOf, themeKey } from "./paint";
+import { tooltipLines } from "./tooltip";
 
 /** What one draw shows: derived from the state and view, before anything is drawn. */
 interface Frame {
@@ -50,7 +51,6 @@ export function createHeatmap(context: PanelContext): Panel {
   /** The zoomed window, null for the whole matrix; kept across layers and heads while the shape stays. */
   let zoom: CellWindow | null = null;
   let pointer: { r: number; c: number } | null = null;
-  let measured = 0; // the width, from the observer, so a draw does not force a layout to measure it
 
   const repaint = createRepaint(paint);
   const windowNow = (): CellWindow => zoom ?? fullWindow(layer?.rows.length ?? 0, layer?.cols.length ?? 0);
@@ -74,17 +74,7 @@ export function createHeatmap(context: PanelContext): Panel {
     hover: () => repaint.last?.state.hover ?? null,
   };
   const cleanups = wireHeatmapEvents(dom, control, context.actions);
-  const resizeObserver =
-    typeof ResizeObserver === "function"
-      ? new ResizeObserver((entries) => {
-          const width = entries[entries.length - 1]?.contentRect.width ?? 0;
-          if (width > 0 && Math.abs(width - measured) >= 1) {
-            measured = width;
-            repaint.schedule();
-          }
-        })
-      : null;
-  resizeObserver?.observe(dom.body);
+  const bodyWidth = watchSize(dom.body, "width", repaint.schedule);
 
   function paint(state: Readonly<ViewState>, view: View): void {
     const frame = frameOf(state, view);
@@ -156,8 +146,7 @@ export function createHeatmap(context: PanelContext): Panel {
       keys.longest = frame.shape;
       longest = longestLabel(frame.layer, frame.view.stack!.rows, frame.view.stack!.cols);
     }
-    const width = measured || dom.body.clientWidth || 360;
-    layout = heatmapLayout(width, frame.layer.rows.length, frame.layer.cols.length, longest, frame.dpr);
+    layout = heatmapLayout(bodyWidth.size || dom.body.clientWidth || 360, frame.layer.rows.length, frame.layer.cols.length, longest, frame.dpr);
   }
 
   function labels(view: View, window: CellWindow): void {
@@ -201,35 +190,8 @@ export function createHeatmap(context: PanelContext): Panel {
     draw: repaint.draw,
     destroy() {
       cleanups.forEach((cleanup) => cleanup());
-      resizeObserver?.disconnect();
+      bodyWidth.disconnect();
       repaint.destroy();
     },
   };
-}
-
-/** What the tooltip says about one visible cell. */
-function tooltipLines(
-  layer: LayerView,
-  view: View,
-  cell: { r: number; c: number },
-  cells: HeatmapCells | null,
-  mask: Int32Array | null,
-  window: CellWindow,
-  layout: HeatmapLayout,
-): string[] {
-  const stack = view.stack!;
-  const lines = [
-    `from: ${tokenLabel(stack.rows[layer.rows[cell.r]!] ?? "", 40)}  (#${cell.r})`,
-    `to: ${tokenLabel(stack.cols[layer.cols[cell.c]!] ?? "", 40)}  (#${cell.c})`,
-  ];
-  if (mask && cell.c >= mask[cell.r]!) {
-    lines.push("masked: a token cannot attend to later tokens");
-  } else if (cells) {
-    const weight = cells.long ? cells.long.valueAt(cell.r, cell.c) : cells.values[cell.r * cells.cols + cell.c]!;
-    lines.push(`weight: ${percent(weight)}  (${precise(weight)})`);
-  } else {
-    lines.push(layer.ready ? "no head selected" : "loading…");
-  }
-  if (window.rows > layout.plotHeight || window.cols > layout.plotWidth) lines.push("several tokens per pixel: zoom in for single cells");
-  return lines;
 }

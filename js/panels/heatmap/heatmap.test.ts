@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { makeContext, makeView, mount, quantError, randomWeights, type Weights } from "../testing/fixtures";
-import { causalMaskStart, cellAt, createHeatmap, heatmapCaption, heatmapCells, heatmapLayout, zoomAround } from "./heatmap";
+import { causalMaskStart } from "../../shared/causalMask";
+import { makeContext, makeView, mount, quantError, randomWeights, type Weights } from "../../testing/fixtures";
+import { heatmapCaption, heatmapCells } from "./cells";
+import { cellAt, heatmapLayout, zoomAround } from "./geometry";
+import { createHeatmap } from "./index";
 
 /** One layer, two heads, three tokens, with weights we can read back. */
 const known: Weights = [

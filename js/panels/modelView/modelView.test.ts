@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { makeContext, makeView, mount, quantError, randomWeights, type Weights } from "../testing/fixtures";
-import { causalMaskStart, heatmapCells } from "./heatmap";
-import { createModelView, thumbnailSize, thumbnailValues } from "./modelView";
+import { causalMaskStart } from "../../shared/causalMask";
+import { makeContext, makeView, mount, quantError, randomWeights, type Weights } from "../../testing/fixtures";
+import { heatmapCells } from "../heatmap/cells";
+import { createModelView } from "./index";
+import { thumbnailSize } from "./layout";
+import { thumbnailValues } from "./thumbnails";
 
 afterEach(() => document.body.replaceChildren());
 

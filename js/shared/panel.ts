@@ -1,7 +1,7 @@
 import type { Actions } from "../state/sync";
 import type { View } from "../state/view";
 import type { ViewState } from "../state/viewState";
-import type { Theme } from "../shared/colors";
+import type { Theme } from "./colors";
 
 /** Every panel: an element, a draw from the shared state, and a cleanup. */
 export interface Panel {
