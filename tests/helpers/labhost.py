@@ -40,7 +40,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).parent / "screenshots"
+SCREENSHOTS = Path(__file__).parents[1] / "browser" / "screenshots"  # ignored by tests/browser/.gitignore
 SERVER_START_TIMEOUT_S = 90
 KERNEL_TIMEOUT_MS = 180_000  # opening a notebook and running its cells (loads a model on 2 cores)
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
