@@ -17,6 +17,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+import traitlets as t
+
 from ..core.checks import shorten, shorten_text
 from ..core.queries import HeadQueries
 from ..long.stack import LongStack
@@ -126,7 +128,7 @@ class PageSide:
                 # The page's own values: the validators normalise them (heads sorted) and
                 # ipywidgets sends back any that changed, so the page holds Python's form.
                 self.host._apply_page_state({name: patch[name] for name in accepted})
-            except Exception as error:  # noqa: BLE001 - cannot happen after the check above; never let the page desync
+            except t.TraitError as error:  # cannot happen after the check above; never let the page desync
                 refused.update({name: str(error) for name in accepted})
         return refused
 

@@ -62,11 +62,8 @@ class WidgetSession(WidgetTraits):
         try:
             if name in VALUE_SETTINGS:
                 value = check_value_setting(name, proposal["value"])
-                if self._current.raw is not None and self._is_long() and value != VIEW[name].default:
-                    raise ValueError(
-                        f"{name}={value!r} reads every weight, and this input's attention is over "
-                        "max_attention_bytes (kept as queries and keys): not available for a long input"
-                    )
+                if self._current.raw is not None and value != VIEW[name].default:
+                    self._current.extraction.weights(self.stack, f"{name}={value!r}")  # a long input refuses, saying why
                 return value
             if self._current.encoded is None:  # only while constructing: _commit sets them from the data
                 return proposal["value"]
@@ -99,9 +96,6 @@ class WidgetSession(WidgetTraits):
             self.heads = [head for head in self.heads if head < shape.n_heads] or list(range(shape.n_heads))
             if self.focus is not None and self.focus >= focus_axis_size(shape, self.direction):
                 self.focus = None
-
-    def _is_long(self) -> bool:
-        return self._current.extraction.stacks[self.stack].is_long
 
     def _show_tokens_of(self, stack_name: str) -> None:
         stack = self._current.shown.stacks[stack_name]
