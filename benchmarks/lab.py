@@ -3,7 +3,7 @@
     python benchmarks/lab.py            # about 4-6 minutes on 2 cores; writes results/lab.md + lab.json
     python benchmarks/lab.py --reps 10  # fewer hovers and layer changes
 
-JupyterLab is started as the browser tests start it (tests/browser/labhost.py) and driven
+JupyterLab is started as the browser tests start it (tests/helpers/labhost.py) and driven
 by Chromium through Playwright. Every cell is inserted and executed by the page with
 JupyterLab's own commands; earlier outputs stay in the notebook, so later widgets are
 measured with the earlier ones alive, as in a notebook. Times are performance.now() in

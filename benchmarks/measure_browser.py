@@ -29,7 +29,7 @@ LAB_CHROMIUM, LAB_CHROMIUM_ARGS = labhost.CHROMIUM, labhost.CHROMIUM_ARGS
 
 # The system Chromium by default; CHROMIUM=<path> picks another, CHROMIUM= (empty) Playwright's own.
 CHROMIUM = os.environ.get("CHROMIUM", LAB_CHROMIUM) or None
-# The flags of every Chromium the project starts (tests/browser/labhost.py), plus exact heap sizes.
+# The flags of every Chromium the project starts (tests/helpers/labhost.py), plus exact heap sizes.
 CHROMIUM_ARGS = [*LAB_CHROMIUM_ARGS, "--enable-precise-memory-info"]
 VIEWPORT = {"width": 1280, "height": 1000}
 
