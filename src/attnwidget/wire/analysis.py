@@ -1,10 +1,7 @@
-"""The ``_head_stats`` and ``_compare`` payloads (typed in ``js/data/protocol.ts``).
+"""The ``_head_stats`` and ``_compare`` payloads (the format: ARCHITECTURE.md, ``js/data/protocol.ts``).
 
-``_head_stats``: ``{stack, version, summary, columns: {name: [value per head]}}``, NaN as null
-(JSON has no NaN); ``version`` is the ``_data`` version the page asked for.
-``_compare``: a ``_data``-like payload with stacks ``"a"`` and ``"b"`` aligned over the same
-rows and columns (under 1 MiB of buffers: the page asks for other layers with ``compare_layers``), plus ``level``, ``caption``, ``layer_map`` and ``change`` (``[layer, head,
-mean JS divergence]``, largest first).
+Head statistics travel as JSON columns with NaN as null (JSON has no NaN); a comparison is a
+``_data``-like payload of stacks ``"a"`` and ``"b"``, bounded like ``_data``.
 """
 
 from __future__ import annotations

@@ -1,16 +1,8 @@
-"""The ``_data`` payload and the answers to ``layers`` requests (typed in ``js/data/protocol.ts``).
+"""The ``_data`` payload and the answers to ``layers`` requests (the format: ARCHITECTURE.md, ``js/data/protocol.ts``).
 
-The widget's ``_data`` trait holds one :meth:`EncodedExtraction.state_payload` dict. It carries every
-stack's tokens and row scales, and the quantised values of the layers sent up
-front: all of them when the input is small or streaming is off, otherwise just
-the layer on screen. The page asks for the other layers with a ``layers``
-message and caches what :meth:`EncodedExtraction.layer_messages` answers, so the
-first paint waits for one layer, not all of them.
-
-No message carries more than :data:`MAX_MESSAGE_BYTES` of buffers (hosted
-notebooks' proxies drop larger ones): a large layer is answered in chunks of
-rows, each with the codes and the row scales of those rows, and the row scales
-leave ``_data`` when they alone would make it too large.
+Only the layer on screen (and what fits beside it) travels up front, so the first paint
+waits for one layer, not all of them; the rest come in messages under
+:data:`~attnwidget.wire.limits.MAX_MESSAGE_BYTES`, as the page asks.
 """
 
 from __future__ import annotations
