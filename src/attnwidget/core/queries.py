@@ -72,6 +72,12 @@ class StackQueries:
     def d_head(self) -> int:
         return int(self.queries.shape[3])
 
+    def make_read_only(self) -> None:
+        """Refuse writes to every array: the neuron view shows them, and what Python holds is what it shows."""
+        for array in (self.queries, self.keys, *self.biases):
+            if array is not None:
+                array.flags.writeable = False
+
     def key_head(self, head: int) -> int:
         return head // (self.n_heads // int(self.keys.shape[1]))
 

@@ -173,6 +173,13 @@ class Extraction:
         """The stack shown first: self-attention, or the encoder's."""
         return next(iter(self.stacks.values()))
 
+    def make_read_only(self) -> None:
+        """Refuse writes to every stack and to the queries and keys: what Python holds is what the page shows."""
+        for stack in self.stacks.values():
+            stack.make_read_only()
+        for captured in self.queries.stacks.values() if self.queries is not None else ():
+            captured.make_read_only()
+
     def weights(self, name: str, need: str) -> AttentionStack:
         """Stack ``name`` with every weight, for ``need`` (what reads them); a ValueError for a long input."""
         stack = self.stacks[name]

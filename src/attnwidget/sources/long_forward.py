@@ -37,9 +37,7 @@ def extract_long(
             f"and {loaded.name!r} cannot run in long-input mode ({type(error).__name__}: {error}): shorten the "
             "input or pass a larger max_attention_bytes"
         ) from None
-    for array in (queries.queries, queries.keys, *queries.biases):
-        if array is not None:
-            array.flags.writeable = False
+    queries.make_read_only()
     tokens = loaded.tokenizer.convert_ids_to_tokens(input_ids[0].tolist())
     lse = one_blas_thread(lambda: logsumexp_all(queries)) if lse is None else lse
     lse.flags.writeable = False

@@ -79,16 +79,6 @@ def run_model(model: ModelSpec, inputs: Inputs, settings: RunSettings) -> tuple[
     return extraction, loaded
 
 
-def protect(extraction: Extraction) -> None:
-    """Refuse writes to every array: what Python holds is what the page shows (the neuron view shows queries too)."""
-    for stack in extraction.stacks.values():
-        stack.make_read_only()
-    for captured in extraction.queries.stacks.values() if extraction.queries is not None else ():
-        for array in (captured.queries, captured.keys, *captured.biases):
-            if array is not None:
-                array.flags.writeable = False
-
-
 def encode_shown(raw: Extraction, combine: str, granularity: str, version: int, settings: RunSettings) -> EncodedExtraction:
     """Rollout and/or words of ``raw`` as ``combine`` and ``granularity`` ask, encoded for the page."""
     shown = shown_extraction(raw, combine, granularity)
@@ -120,7 +110,7 @@ def prepare(
 
     ``current_heads`` is the shown stack's head count before this run, None for a widget's first run.
     """
-    protect(raw)
+    raw.make_read_only()
     encoded = encode_shown(raw, current.combine, current.granularity, version, settings)
     stack = current.stack if current.stack in raw.stacks else next(iter(raw.stacks))
     main = raw.stacks[stack]
