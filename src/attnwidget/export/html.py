@@ -32,7 +32,15 @@ from ..sources.tensors import extraction_from_tensors
 from ..wire.analysis import head_stats_payload
 from ..wire.payload import EncodedExtraction
 from ..wire.static import static_file
-from ..wire.view_state import SAVED_VIEW, VALUE_SETTINGS, VIEW_NAMES, ViewContext, check_value_setting, check_view_value
+from ..wire.view_state import (
+    SAVED_VIEW,
+    VALUE_SETTINGS,
+    VIEW_NAMES,
+    ViewContext,
+    check_value_setting,
+    check_view_value,
+    stack_shapes,
+)
 from .view import SavedView, view_of
 
 THEMES = ("auto", "light", "dark")
@@ -151,7 +159,7 @@ def _view_of_tensors(
         if name in settings:
             view[name] = check_value_setting(name, settings[name])
     shown = shown_extraction(extraction, view.get("combine", "none"), view.get("granularity", "tokens"))
-    context = ViewContext(EncodedExtraction(shown, version=1).shapes(), stack.name, "attends_to")
+    context = ViewContext(stack_shapes(shown), stack.name, "attends_to")  # no encoding: only the sizes
     for name in VIEW_NAMES:  # in the table's order: the stack and direction before what depends on them
         if name in settings and name not in VALUE_SETTINGS:
             view[name] = check_view_value(name, settings[name], context)

@@ -90,7 +90,7 @@ class AttentionWidget(WidgetSession):
             for name in VIEW_NAMES:  # checked exactly as an assignment would be
                 if name in view:
                     setattr(self, name, view[name])
-            if (self.stack, self.layer) != (prepared.stack, prepared.layer):
+            if (self.stack, self.layer) != (prepared.shown.stack, prepared.shown.layer):
                 self._data = self._state_payload()  # send the chosen layer up front, not layer 0
             if compare_to is not None:
                 if isinstance(compare_to, str):

@@ -54,9 +54,7 @@ class Prepared:
     encoded: EncodedExtraction
     inputs: Inputs
     loaded: LoadedModel | None
-    stack: str
-    layer: int
-    heads: list[int]
+    shown: Shown  # the stack, layer and heads it is shown with
     payload: dict[str, Any]
 
     @property
@@ -117,4 +115,4 @@ def prepare(
     layer = min(current.layer, main.n_layers - 1) if current_heads is not None else 0
     heads = list(current.heads) if current_heads == main.n_heads else list(range(main.n_heads))  # a re-run keeps the heads chosen
     shown = Shown(current.combine, current.granularity, stack, layer, heads)
-    return Prepared(raw, encoded, inputs, loaded, stack, layer, heads, shown_payload(encoded, shown, settings))
+    return Prepared(raw, encoded, inputs, loaded, shown, shown_payload(encoded, shown, settings))

@@ -182,15 +182,15 @@ class WidgetSession(WidgetTraits):
             self._current.adopt(prepared)
             if prepared.loaded is not None:
                 self._model_spec = prepared.loaded
-            self.stack = prepared.stack
-            self.layer = prepared.layer
-            self.heads = prepared.heads
+            self.stack = prepared.shown.stack
+            self.layer = prepared.shown.layer
+            self.heads = prepared.shown.heads
             self.focus = None
             self.sentence = prepared.inputs.sentence
             self.sentence_b = prepared.inputs.sentence_b
             self.target = prepared.inputs.target
             self.model = extraction.model_name
-            self._show_tokens_of(prepared.stack)
+            self._show_tokens_of(prepared.shown.stack)
             self.set_trait("shapes", dict(extraction.shapes))
             self.set_trait("notes", list(extraction.notes))
             self.error = ""

@@ -17,7 +17,7 @@ from ..core.stack import Extraction, Stack
 from ..core.tokens import display_tokens
 from .encoding import encode_array, quantize_rows, row_scales
 from .limits import MAX_MESSAGE_BYTES
-from .view_state import StackShape
+from .view_state import StackShape, stack_shapes
 
 EAGER_BYTES = MAX_MESSAGE_BYTES
 """Inputs whose codes and row scales are at most this (1 MiB) are sent whole, in ``_data``."""
@@ -78,10 +78,7 @@ class EncodedExtraction:
 
     def shapes(self) -> dict[str, StackShape]:
         """Each stack's dimensions, which the rules check page values against."""
-        return {
-            name: StackShape(stack.n_layers, stack.n_heads, len(stack.row_tokens), len(stack.col_tokens))
-            for name, stack in self.extraction.stacks.items()
-        }
+        return stack_shapes(self.extraction)
 
     def _layers_from(self, stack: str, layer: int) -> Iterator[tuple[str, int]]:
         """Every (stack, layer): the one on screen first, then the rest of its stack, then the other stacks."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..analysis.shown import COMBINES, GRANULARITIES
 from ..core.checks import check_choice, check_flag, check_index, is_int, is_list, shorten
+from ..core.stack import Extraction
 
 DIRECTIONS = ("attends_to", "attended_by")
 PAIR_FILTERS = ("all", "aa", "ab", "ba", "bb")
@@ -31,6 +32,14 @@ class StackShape:
     n_heads: int
     n_rows: int
     n_cols: int
+
+
+def stack_shapes(extraction: Extraction) -> dict[str, StackShape]:
+    """Each stack's dimensions, which the rules check values against."""
+    return {
+        name: StackShape(stack.n_layers, stack.n_heads, len(stack.row_tokens), len(stack.col_tokens))
+        for name, stack in extraction.stacks.items()
+    }
 
 
 @dataclass(frozen=True)
